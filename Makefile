@@ -1,0 +1,103 @@
+# egpu-vm — top-level build. `make demo` shows the DMA path; `make test` is CI.
+#
+# Every target first installs what it needs (scripts/deps.sh GROUP).
+# Build products go under build/ (ignored); long builds (QEMU, kernels) are
+# cached by content under $(EGPU_CACHE), default ~/.cache/egpu-vm.
+
+SHELL := /bin/bash
+BUILD := build
+CC ?= gcc
+FUZZ_SECONDS ?= 60
+
+SAN := -fsanitize=address,undefined -fno-sanitize-recover=all
+WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes
+UNIT_CFLAGS := -std=c11 -O1 -g $(WARN) $(SAN) -Iprotocol -Ihost -Itests/unit -Iguest/core
+
+HOST_SRC := host/adma_core.c host/dartsim.c
+FAKE_SRC := tests/unit/fake_guest.c
+COAL_SRC := $(wildcard guest/core/*.c)
+
+# test name -> sources besides its own file
+UNIT_DEPS_test_protocol :=
+UNIT_DEPS_test_dartsim := host/dartsim.c
+UNIT_DEPS_test_core := $(HOST_SRC) $(FAKE_SRC)
+UNIT_DEPS_test_model := $(HOST_SRC) $(FAKE_SRC)
+UNIT_DEPS_test_coalesce := $(COAL_SRC)
+UNIT_TESTS := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c))
+UNIT_BINS := $(addprefix $(BUILD)/unit/,$(UNIT_TESTS))
+HEADERS := $(wildcard protocol/*.h host/*.h tests/unit/*.h guest/core/*.h)
+
+.PHONY: all test unit portable fuzz-smoke qemu qtest module vmtest demo bench \
+	deps-unit clean
+
+all: unit
+
+deps-unit:
+	@scripts/deps.sh unit
+
+# ---- unit tests (cmocka, ASan + UBSan) ------------------------------------
+
+$(BUILD)/unit/%: tests/unit/%.c $(HEADERS) | deps-unit
+	@mkdir -p $(@D)
+	$(CC) $(UNIT_CFLAGS) $< $(UNIT_DEPS_$*) -lcmocka -o $@
+
+unit: $(UNIT_BINS) portable
+	@tests/unit/run.sh $(UNIT_BINS)
+
+# The portable cores must build freestanding and need nothing from libc
+# beyond what the compiler itself may emit (memset/memcpy).
+portable: | deps-unit
+	@mkdir -p $(BUILD)/portable
+	@for f in $(HOST_SRC) $(COAL_SRC); do \
+	  o=$(BUILD)/portable/$$(basename $$f .c).o; \
+	  $(CC) -std=c11 -O2 -ffreestanding $(WARN) -pedantic -Iprotocol -Ihost -Iguest/core -c $$f -o $$o || exit 1; \
+	  extra=$$(nm -u $$o | awk '{print $$2}' | grep -vxE 'memset|memcpy' || true); \
+	  if [ -n "$$extra" ]; then echo "portable: $$f needs $$extra"; exit 1; fi; \
+	done; echo "portable: host core and coalescer build freestanding"
+
+# ---- fuzzing ---------------------------------------------------------------
+
+$(BUILD)/fuzz/fuzz_batch: tests/fuzz/fuzz_batch.c $(HOST_SRC) $(FAKE_SRC) $(HEADERS) | deps-unit
+	@mkdir -p $(@D)
+	clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	  -Iprotocol -Ihost -Itests/unit $< $(HOST_SRC) $(FAKE_SRC) -o $@
+
+fuzz-smoke: $(BUILD)/fuzz/fuzz_batch
+	@tests/fuzz/run.sh $< $(FUZZ_SECONDS)
+
+# ---- benchmarks -------------------------------------------------------------
+
+$(BUILD)/bench/bench_core: bench/bench_core.c $(HOST_SRC) $(FAKE_SRC) $(HEADERS) | deps-unit
+	@mkdir -p $(@D)
+	$(CC) -std=c11 -O2 -g -Wall -Wextra -Iprotocol -Ihost -Itests/unit $< $(HOST_SRC) $(FAKE_SRC) -o $@
+
+bench: $(BUILD)/bench/bench_core
+	@$<
+
+# ---- QEMU, guest, VM ----------------------------------------------------------
+
+qemu:
+	@scripts/deps.sh qemu
+	@qemu/build.sh
+
+qtest: qemu
+	@qemu/run-qtest.sh
+
+module:
+	@scripts/deps.sh module
+	@guest/build.sh
+
+vmtest: qemu module
+	@scripts/deps.sh vm
+	@tests/vm/run.sh
+
+demo:
+	@launcher/egpu-vm demo
+
+# ---- everything CI runs -----------------------------------------------------
+
+test:
+	@scripts/test-all.sh $(TEST_STAGES)
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,401 @@
+/* SPDX-License-Identifier: (GPL-2.0 OR MIT) */
+/*
+ * adma_core.c - batch parsing, validation and the mapping table.
+ *
+ * The table is an array of slots with a free list. A handle is
+ * (generation << 32 | slot + 1): lookup is O(1), handle 0 is never valid, and
+ * a slot reused for a new mapping gets a new generation, so a stale handle
+ * (double unmap, a handle from before a reset) is refused rather than
+ * unmapping somebody else's mapping - even when both mapped the same GPA.
+ */
+#include "adma_core.h"
+
+#define PAGE_MASK	((uint64_t)ADMA_PAGE_SIZE - 1)
+#define CHUNK		16	/* requests read and answered per step */
+#define NO_SLOT		0xffffffffu
+
+struct adma_slot {
+	uint32_t gen;		/* bumped on free; part of the handle */
+	uint32_t next_free;	/* free-list link, NO_SLOT at the end */
+	uint64_t bytes;		/* page-rounded size, for the byte limit */
+	uint16_t live;
+	uint16_t nsegs;
+	struct adma_seg seg[ADMA_MAX_SEGS];
+};
+
+struct adma_core {
+	struct adma_core_config cfg;
+	struct adma_env env;
+	const struct adma_backend_ops *ops;
+	void *be;
+	struct adma_core_stats st;
+	uint32_t free_head;
+	struct adma_slot slot[];	/* cfg.max_maps */
+};
+
+/* ---- little-endian wire fields, whatever the host's byte order */
+
+static uint64_t le64(uint64_t v)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	return __builtin_bswap64(v);
+#else
+	return v;
+#endif
+}
+
+static uint32_t le32(uint32_t v)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	return __builtin_bswap32(v);
+#else
+	return v;
+#endif
+}
+
+static uint16_t le16(uint16_t v)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	return __builtin_bswap16(v);
+#else
+	return v;
+#endif
+}
+
+static void req_from_wire(struct adma_req *r)
+{
+	r->rsvd0 = le16(r->rsvd0);
+	r->rsvd1 = le32(r->rsvd1);
+	r->gpa = le64(r->gpa);
+	r->len = le64(r->len);
+	r->handle = le64(r->handle);
+}
+
+static void resp_to_wire(struct adma_resp *r)
+{
+	unsigned int i;
+
+	r->status = le32(r->status);
+	r->nsegs = le16(r->nsegs);
+	r->handle = le64(r->handle);
+	for (i = 0; i < ADMA_MAX_SEGS; i++) {
+		r->seg[i].iova = le64(r->seg[i].iova);
+		r->seg[i].len = le64(r->seg[i].len);
+	}
+}
+
+/* ---- setup */
+
+static void apply_defaults(struct adma_core_config *c)
+{
+	if (!c->max_bytes)
+		c->max_bytes = ADMA_CORE_DEFAULT_MAX_BYTES;
+	if (!c->max_maps)
+		c->max_maps = ADMA_CORE_DEFAULT_MAX_MAPS;
+	if (!c->max_batch)
+		c->max_batch = ADMA_CORE_DEFAULT_MAX_BATCH;
+	if (!c->max_segs)
+		c->max_segs = ADMA_MAX_SEGS;
+}
+
+size_t adma_core_size(const struct adma_core_config *cfg)
+{
+	struct adma_core_config c = *cfg;
+
+	apply_defaults(&c);
+	return sizeof(struct adma_core) +
+	       (size_t)c.max_maps * sizeof(struct adma_slot);
+}
+
+struct adma_core *adma_core_init(void *mem, const struct adma_core_config *cfg,
+				 const struct adma_env *env,
+				 const struct adma_backend_ops *ops, void *be)
+{
+	struct adma_core *c = mem;
+	struct adma_core_config conf = *cfg;
+	uint32_t i;
+
+	apply_defaults(&conf);
+	if (conf.max_batch > ADMA_MAX_BATCH || conf.max_segs > ADMA_MAX_SEGS ||
+	    conf.max_maps >= NO_SLOT || !env || !env->read || !env->write ||
+	    !env->resolve || !ops || !ops->map || !ops->unmap)
+		return 0;
+
+	__builtin_memset(c, 0, sizeof(*c));
+	c->cfg = conf;
+	c->env = *env;
+	c->ops = ops;
+	c->be = be;
+	for (i = 0; i < conf.max_maps; i++) {
+		c->slot[i].gen = 1;
+		c->slot[i].live = 0;
+		c->slot[i].next_free = i + 1 < conf.max_maps ? i + 1 : NO_SLOT;
+	}
+	c->free_head = conf.max_maps ? 0 : NO_SLOT;
+	return c;
+}
+
+const struct adma_core_config *adma_core_config(const struct adma_core *c)
+{
+	return &c->cfg;
+}
+
+const struct adma_core_stats *adma_core_stats(const struct adma_core *c)
+{
+	return &c->st;
+}
+
+const char *adma_status_name(int status)
+{
+	static const char *const names[] = ADMA_STATUS_NAMES;
+
+	if (status < 0 || status >= ADMA_S__COUNT)
+		return "unknown";
+	return names[status];
+}
+
+/* ---- one request */
+
+static uint64_t rounded_bytes(uint64_t gpa, uint64_t len)
+{
+	return ((gpa + len + PAGE_MASK) & ~PAGE_MASK) - (gpa & ~PAGE_MASK);
+}
+
+static void free_slot(struct adma_core *c, uint32_t i)
+{
+	struct adma_slot *s = &c->slot[i];
+
+	c->ops->unmap(c->be, s->seg, s->nsegs);
+	c->st.live_maps--;
+	c->st.live_bytes -= s->bytes;
+	s->live = 0;
+	s->gen = s->gen + 1 ? s->gen + 1 : 1;
+	s->next_free = c->free_head;
+	c->free_head = i;
+}
+
+static int exec_map(struct adma_core *c, const struct adma_req *req,
+		    struct adma_resp *resp)
+{
+	struct adma_slot *s;
+	uint64_t addr, bytes, sum = 0;
+	unsigned int nsegs = 0, i;
+	uint32_t idx;
+	int st;
+
+	if (!req->len || !(req->flags & ADMA_REQ_FLAGS_VALID) ||
+	    (req->flags & ~ADMA_REQ_FLAGS_VALID) || req->rsvd0 || req->rsvd1 ||
+	    req->handle)
+		return ADMA_S_INVALID;
+	/* the page-rounded end must not wrap either */
+	if (req->gpa + req->len < req->gpa || req->gpa + req->len > ~PAGE_MASK)
+		return ADMA_S_INVALID;
+	st = c->env.resolve(c->env.opaque, req->gpa, req->len, &addr);
+	if (st != ADMA_S_OK)
+		return st == ADMA_S_PENDING ? ADMA_S_RANGE : st;
+
+	bytes = rounded_bytes(req->gpa, req->len);
+	if (c->free_head == NO_SLOT || bytes > c->cfg.max_bytes - c->st.live_bytes)
+		return ADMA_S_NO_SPACE;
+
+	idx = c->free_head;
+	s = &c->slot[idx];
+	st = c->ops->map(c->be, addr, req->len, req->flags, s->seg,
+			 c->cfg.max_segs, &nsegs);
+	if (st != ADMA_S_OK)
+		return st == ADMA_S_PENDING ? ADMA_S_IO_ERROR : st;
+	for (i = 0; i < nsegs && i < c->cfg.max_segs; i++)
+		sum += s->seg[i].len;
+	if (!nsegs || nsegs > c->cfg.max_segs || sum != req->len) {
+		/* a backend that broke its contract: undo, never half-map */
+		c->ops->unmap(c->be, s->seg, nsegs < c->cfg.max_segs ?
+					      nsegs : c->cfg.max_segs);
+		return ADMA_S_IO_ERROR;
+	}
+
+	c->free_head = s->next_free;
+	s->live = 1;
+	s->nsegs = (uint16_t)nsegs;
+	s->bytes = bytes;
+	c->st.live_maps++;
+	c->st.live_bytes += bytes;
+	if (c->st.live_maps > c->st.peak_maps)
+		c->st.peak_maps = c->st.live_maps;
+	if (c->st.live_bytes > c->st.peak_bytes)
+		c->st.peak_bytes = c->st.live_bytes;
+
+	resp->handle = ((uint64_t)s->gen << 32) | (idx + 1);
+	resp->nsegs = (uint16_t)nsegs;
+	for (i = 0; i < nsegs; i++)
+		resp->seg[i] = s->seg[i];
+	return ADMA_S_OK;
+}
+
+/* Slot index of a live handle, or NO_SLOT. */
+static uint32_t lookup(const struct adma_core *c, uint64_t handle)
+{
+	uint64_t idx = (handle & 0xffffffffu) - 1;
+
+	if ((handle & 0xffffffffu) == 0 || idx >= c->cfg.max_maps)
+		return NO_SLOT;
+	if (!c->slot[idx].live || c->slot[idx].gen != (uint32_t)(handle >> 32))
+		return NO_SLOT;
+	return (uint32_t)idx;
+}
+
+static int exec_unmap(struct adma_core *c, const struct adma_req *req)
+{
+	uint32_t idx;
+
+	if (req->flags || req->rsvd0 || req->rsvd1 || req->gpa || req->len)
+		return ADMA_S_INVALID;
+	idx = lookup(c, req->handle);
+	if (idx == NO_SLOT)
+		return ADMA_S_BAD_HANDLE;
+	free_slot(c, idx);
+	return ADMA_S_OK;
+}
+
+int adma_core_exec(struct adma_core *c, const struct adma_req *req,
+		   struct adma_resp *resp)
+{
+	int st;
+
+	__builtin_memset(resp, 0, sizeof(*resp));
+	switch (req->op) {
+	case ADMA_OP_MAP:
+		c->st.requests[ADMA_STAT_MAP]++;
+		st = exec_map(c, req, resp);
+		break;
+	case ADMA_OP_UNMAP:
+		c->st.requests[ADMA_STAT_UNMAP]++;
+		st = exec_unmap(c, req);
+		break;
+	default:
+		c->st.requests[ADMA_STAT_BADOP]++;
+		st = ADMA_S_INVALID;
+		break;
+	}
+	resp->status = (uint32_t)st;
+	c->st.status[st]++;
+	if (st != ADMA_S_OK)
+		c->st.refusals++;
+	return st;
+}
+
+void adma_core_reset(struct adma_core *c)
+{
+	uint32_t i;
+
+	for (i = 0; i < c->cfg.max_maps; i++)
+		if (c->slot[i].live)
+			free_slot(c, i);
+}
+
+/* ---- a batch */
+
+static int write_u32(struct adma_core *c, uint64_t gpa, uint32_t v)
+{
+	v = le32(v);
+	return c->env.write(c->env.opaque, gpa, &v, sizeof(v));
+}
+
+/* Is [gpa, gpa + len) guest RAM? (the arrays the device reads and writes) */
+static int is_ram(struct adma_core *c, uint64_t gpa, uint64_t len)
+{
+	uint64_t addr;
+
+	return gpa + len >= gpa &&
+	       c->env.resolve(c->env.opaque, gpa, len, &addr) == ADMA_S_OK;
+}
+
+/* Undo the successful MAPs of a chunk whose answers could not be written. */
+static void roll_back(struct adma_core *c, const struct adma_resp *resp,
+		      const struct adma_req *req, unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		uint32_t idx;
+
+		if (req[i].op != ADMA_OP_MAP || le32(resp[i].status) != ADMA_S_OK)
+			continue;
+		idx = lookup(c, le64(resp[i].handle));
+		if (idx != NO_SLOT)
+			free_slot(c, idx);
+	}
+}
+
+static int run_batch(struct adma_core *c, const struct adma_cmd *cmd,
+		     uint32_t *done, uint32_t *failed)
+{
+	struct adma_req req[CHUNK];
+	struct adma_resp resp[CHUNK];
+	uint32_t pos = 0, i, n;
+
+	if (cmd->count > c->cfg.max_batch)
+		return ADMA_S_TOO_MANY;
+	if (!cmd->count)
+		return ADMA_S_OK;
+	if ((cmd->req_gpa | cmd->resp_gpa) & 7 ||
+	    !is_ram(c, cmd->req_gpa, (uint64_t)cmd->count * sizeof(req[0])) ||
+	    !is_ram(c, cmd->resp_gpa, (uint64_t)cmd->count * sizeof(resp[0])))
+		return ADMA_S_RANGE;
+
+	while (pos < cmd->count) {
+		n = cmd->count - pos < CHUNK ? cmd->count - pos : CHUNK;
+		if (c->env.read(c->env.opaque,
+				cmd->req_gpa + (uint64_t)pos * sizeof(req[0]),
+				req, n * sizeof(req[0])))
+			return ADMA_S_IO_ERROR;
+		for (i = 0; i < n; i++) {
+			req_from_wire(&req[i]);
+			if (adma_core_exec(c, &req[i], &resp[i]) != ADMA_S_OK)
+				(*failed)++;
+			resp_to_wire(&resp[i]);
+		}
+		if (c->env.write(c->env.opaque,
+				 cmd->resp_gpa + (uint64_t)pos * sizeof(resp[0]),
+				 resp, n * sizeof(resp[0]))) {
+			roll_back(c, resp, req, n);
+			return ADMA_S_IO_ERROR;
+		}
+		pos += n;
+		*done = pos;
+	}
+	return ADMA_S_OK;
+}
+
+int adma_core_doorbell(struct adma_core *c, uint64_t cmd_gpa)
+{
+	struct adma_cmd cmd;
+	uint32_t done = 0, failed = 0;
+	int st;
+
+	c->st.batches++;
+	/* A block we cannot read stays as the guest left it: PENDING. */
+	if ((cmd_gpa & 7) || !is_ram(c, cmd_gpa, sizeof(cmd)) ||
+	    c->env.read(c->env.opaque, cmd_gpa, &cmd, sizeof(cmd))) {
+		c->st.bad_batches++;
+		return ADMA_S_RANGE;
+	}
+	cmd.magic = le32(cmd.magic);
+	cmd.version = le16(cmd.version);
+	cmd.count = le32(cmd.count);
+	cmd.req_gpa = le64(cmd.req_gpa);
+	cmd.resp_gpa = le64(cmd.resp_gpa);
+
+	if (cmd.magic != ADMA_CMD_MAGIC || cmd.version != ADMA_VERSION_MAJOR)
+		st = ADMA_S_BAD_BLOCK;
+	else
+		st = run_batch(c, &cmd, &done, &failed);
+	if (st != ADMA_S_OK)
+		c->st.bad_batches++;
+
+	write_u32(c, cmd_gpa + __builtin_offsetof(struct adma_cmd, done), done);
+	write_u32(c, cmd_gpa + __builtin_offsetof(struct adma_cmd, failed),
+		  failed);
+	/* status last: a guest that sees it set sees done/failed too */
+	write_u32(c, cmd_gpa + __builtin_offsetof(struct adma_cmd, status), st);
+	return st;
+}

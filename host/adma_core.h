@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: (GPL-2.0 OR MIT) */
+/*
+ * adma_core.h - portable host core of apple-dma-pci.
+ *
+ * The core reads a batch of requests from guest memory, validates each one,
+ * executes it against a backend (the macOS dext or the DART simulator), keeps
+ * the table of live mappings and writes the responses back. It includes no OS
+ * header: guest memory, the notion of "guest RAM" and the backend come from
+ * the embedder (QEMU, a unit test, a fuzzer) as callbacks, and the state lives
+ * in memory the embedder provides (adma_core_size()).
+ *
+ * Not thread-safe: the embedder serialises every call on one core.
+ */
+#ifndef ADMA_CORE_H
+#define ADMA_CORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "apple_dma.h"
+
+/*
+ * A backend programs the IOMMU. map() makes [addr, addr + len) reachable by
+ * the device and fills seg[] (at most max_segs) so that the segments, in
+ * order, cover exactly those bytes; the IOVAs are the backend's choice.
+ * It returns ADMA_S_OK or the refusal (NO_SPACE, FRAGMENTED, IO_ERROR).
+ * unmap() takes back exactly what one successful map() returned.
+ */
+struct adma_backend_ops {
+	int (*map)(void *be, uint64_t addr, uint64_t len, unsigned int dir,
+		   struct adma_seg *seg, unsigned int max_segs,
+		   unsigned int *nsegs);
+	void (*unmap)(void *be, const struct adma_seg *seg, unsigned int nsegs);
+};
+
+/*
+ * What the embedder supplies. read/write copy guest memory and return 0, or
+ * non-zero when the range is not accessible. resolve() decides whether
+ * [gpa, gpa + len) is wholly plain guest RAM (ADMA_S_OK, with the address the
+ * backend maps in *addr: the GPA itself for the simulator, a host virtual
+ * address for the dext) or not (ADMA_S_RANGE).
+ */
+struct adma_env {
+	void *opaque;
+	int (*read)(void *opaque, uint64_t gpa, void *buf, size_t len);
+	int (*write)(void *opaque, uint64_t gpa, const void *buf, size_t len);
+	int (*resolve)(void *opaque, uint64_t gpa, uint64_t len, uint64_t *addr);
+};
+
+struct adma_core_config {
+	uint64_t max_bytes;	/* limit on live page-rounded bytes */
+	uint32_t max_maps;	/* limit on live mappings (table size) */
+	uint32_t max_batch;	/* most requests per doorbell, <= ADMA_MAX_BATCH */
+	uint32_t max_segs;	/* most segments per response, <= ADMA_MAX_SEGS */
+};
+
+#define ADMA_CORE_DEFAULT_MAX_BYTES	(3ull << 29)	/* 1.5 GiB */
+#define ADMA_CORE_DEFAULT_MAX_MAPS	65536u
+#define ADMA_CORE_DEFAULT_MAX_BATCH	256u
+
+enum adma_stat_op { ADMA_STAT_MAP, ADMA_STAT_UNMAP, ADMA_STAT_BADOP,
+		    ADMA_STAT__OPS };
+
+struct adma_core_stats {
+	uint64_t live_maps;
+	uint64_t live_bytes;		/* page-rounded, as the limit counts */
+	uint64_t peak_maps;
+	uint64_t peak_bytes;
+	uint64_t batches;		/* doorbells */
+	uint64_t bad_batches;		/* block unreadable, bad, or too big */
+	uint64_t requests[ADMA_STAT__OPS];
+	uint64_t status[ADMA_S__COUNT];	/* responses written, by status */
+	uint64_t refusals;		/* responses other than OK */
+};
+
+struct adma_core;
+
+/* Bytes of state for this configuration (after defaults are applied). */
+size_t adma_core_size(const struct adma_core_config *cfg);
+
+/*
+ * Initialise a core in mem (adma_core_size() bytes, 8-byte aligned). Zero
+ * fields of cfg take the defaults above. Returns NULL on a bad config.
+ */
+struct adma_core *adma_core_init(void *mem, const struct adma_core_config *cfg,
+				 const struct adma_env *env,
+				 const struct adma_backend_ops *ops, void *be);
+
+/* The configuration in force (defaults filled in). */
+const struct adma_core_config *adma_core_config(const struct adma_core *c);
+
+/*
+ * Process the batch whose command block is at cmd_gpa: the doorbell.
+ * Returns the batch status also written to the block (ADMA_S_OK when every
+ * request was answered, whatever each answer was).
+ */
+int adma_core_doorbell(struct adma_core *c, uint64_t cmd_gpa);
+
+/* Execute one request (host byte order) and fill resp; returns its status. */
+int adma_core_exec(struct adma_core *c, const struct adma_req *req,
+		   struct adma_resp *resp);
+
+/* Release every live mapping at the backend (device reset or removal). */
+void adma_core_reset(struct adma_core *c);
+
+const struct adma_core_stats *adma_core_stats(const struct adma_core *c);
+
+/* Name of a status for logs; "unknown" outside the enum. */
+const char *adma_status_name(int status);
+
+#endif /* ADMA_CORE_H */
