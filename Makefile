@@ -92,7 +92,8 @@ vmtest: qemu module
 	@tests/vm/run.sh
 
 demo:
-	@launcher/egpu-vm demo
+	@if [ -x launcher/egpu-vm ]; then launcher/egpu-vm demo; else \
+	  echo "make demo: not built yet - it will boot the VM with the simulated DART and show the DMA path (launcher/egpu-vm demo)"; exit 1; fi
 
 # ---- everything CI runs -----------------------------------------------------
 
