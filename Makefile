@@ -86,6 +86,7 @@ qtest: qemu
 module:
 	@scripts/deps.sh module
 	@guest/build.sh
+	@guest/build.sh --checkpatch
 
 vmtest: qemu module
 	@scripts/deps.sh vm

@@ -1,0 +1,293 @@
+#!/usr/bin/env bash
+# guest/build.sh - build the apple_dma module against Debian kernel headers.
+#
+#   guest/build.sh [TARGET...]        build (default: every target), -Werror
+#   guest/build.sh --print-ko ARCH [SERIES]
+#                                     print the .ko path for the kernel that
+#                                     Debian's linux-image-ARCH resolves to
+#                                     (SERIES stable, the default, or bpo),
+#                                     building it first if it is missing
+#   guest/build.sh --list             targets and their kernel versions
+#   guest/build.sh --checkpatch       checkpatch.pl --no-tree on guest/ and
+#                                     the coalescer test
+#   guest/build.sh --dkms-tree DIR    lay out a DKMS source tree in DIR
+#
+# TARGET is SERIES-ARCH: stable-amd64 stable-arm64 bpo-amd64 bpo-arm64.
+# "stable" is bookworm's kernel (the one `apt-get download linux-image-ARCH`
+# fetches), "bpo" the newest in bookworm-backports.
+#
+# Headers are never installed: the linux-headers, -common and linux-kbuild
+# packages are fetched with apt-get download and unpacked with dpkg-deb into
+# ${EGPU_CACHE:-$HOME/.cache/egpu-vm}/kernels. The kbuild host tools (fixdep,
+# modpost, objtool) are always the amd64 ones: they run here. arm64 package
+# lists live in a private apt state under the cache, so the machine's apt
+# configuration is not touched. Output: build/guest/<kver>-<arch>/apple_dma.ko
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/.." && pwd)
+cache=${EGPU_CACHE:-$HOME/.cache/egpu-vm}/kernels
+out=$top/build/guest
+all_targets=(stable-amd64 stable-arm64 bpo-amd64 bpo-arm64)
+host_arch=amd64
+
+log() { echo "guest/build.sh: $*" >&2; }
+die() { log "$*"; exit 1; }
+
+[ "$(dpkg --print-architecture)" = "$host_arch" ] ||
+	die "this script runs on an amd64 Debian host"
+
+# ---- apt access per architecture --------------------------------------
+
+apt_opts_arm64=(
+	-o "Dir::State::Lists=$cache/apt-arm64/lists"
+	-o "Dir::State::status=$cache/apt-arm64/status"
+	-o "Dir::Cache=$cache/apt-arm64/cache"
+	-o APT::Architecture=arm64
+	-o APT::Architectures=arm64
+	-o APT::Sandbox::User=root
+	-o Acquire::Languages=none
+)
+
+# Private arm64 lists, refreshed when the system's lists are newer.
+arm64_lists() {
+	local d=$cache/apt-arm64 stamp=$cache/apt-arm64/updated
+	mkdir -p "$d/lists/partial" "$d/cache/archives/partial"
+	[ -f "$d/status" ] || : >"$d/status"
+	if [ ! -f "$stamp" ] ||
+	   [ -n "$(find /var/lib/apt/lists -maxdepth 1 -newer "$stamp" -name '*Packages*' 2>/dev/null | head -1)" ]; then
+		log "refreshing arm64 package lists (private, under $d)"
+		apt-get -q "${apt_opts_arm64[@]}" update >/dev/null ||
+			die "apt-get update for arm64 lists failed"
+		touch "$stamp"
+	fi
+}
+
+apt_cache() { # ARCH args...
+	local arch=$1; shift
+	if [ "$arch" = arm64 ]; then
+		apt-cache "${apt_opts_arm64[@]}" "$@"
+	else
+		apt-cache "$@"
+	fi
+}
+
+apt_download() { # ARCH DIR pkg...
+	local arch=$1 dir=$2; shift 2
+	mkdir -p "$dir"
+	if [ "$arch" = arm64 ]; then
+		(cd "$dir" && apt-get -q "${apt_opts_arm64[@]}" download "$@") >/dev/null
+	else
+		(cd "$dir" && apt-get -q -o APT::Sandbox::User=root download "$@") >/dev/null
+	fi
+}
+
+# ---- kernel resolution ---------------------------------------------------
+
+series_opts() { # SERIES
+	case $1 in
+	stable) ;;
+	bpo) echo "-t bookworm-backports" ;;
+	*) die "unknown series '$1' (stable or bpo)" ;;
+	esac
+}
+
+# kver SERIES ARCH: the kernel linux-image-ARCH depends on in SERIES.
+kver() {
+	local series=$1 arch=$2 img
+	[ "$arch" = arm64 ] && arm64_lists
+	# shellcheck disable=SC2046
+	img=$(apt_cache "$arch" $(series_opts "$series") depends "linux-image-$arch" 2>/dev/null |
+		awk '$1 == "Depends:" && $2 ~ /^linux-image-[0-9]/ { print $2; exit }')
+	[ -n "$img" ] || die "cannot resolve linux-image-$arch ($series); run scripts/apt-sources.sh and apt-get update?"
+	echo "${img#linux-image-}"
+}
+
+# Depends of the candidate of PKG, one name a line.
+pkg_depends() { # ARCH SERIES PKG
+	# shellcheck disable=SC2046
+	apt_cache "$1" $(series_opts "$2") show --no-all-versions "$3" 2>/dev/null |
+		awk -F': ' '$1 == "Depends" { print $2; exit }' |
+		tr ',' '\n' | sed 's/^ *//; s/[ (:].*//' | grep -v '^$' || true
+}
+
+# fetch SERIES ARCH KVER: unpack headers + common + kbuild; prints the tree.
+fetch() {
+	local series=$1 arch=$2 kv=$3
+	local tree=$cache/tree/$kv-$arch debs=$cache/debs/$kv-$arch
+	local hdr=linux-headers-$kv common kbuild deb
+	if [ -f "$tree/.complete" ]; then
+		echo "$tree"
+		return
+	fi
+	log "fetching headers for $kv ($arch)"
+	common=$(pkg_depends "$arch" "$series" "$hdr" | grep -- '-common' | head -1)
+	kbuild=$(pkg_depends "$arch" "$series" "$hdr" | grep '^linux-kbuild-' | head -1)
+	if [ -z "$common" ] || [ -z "$kbuild" ]; then
+		die "cannot find the -common/linux-kbuild dependencies of $hdr ($arch)"
+	fi
+	rm -rf "$debs" "$tree"
+	apt_download "$arch" "$debs" "$hdr" || die "apt-get download $hdr ($arch) failed"
+	apt_download "$arch" "$debs" "$common" || die "apt-get download $common failed"
+	# the host tools: amd64, from the machine's own lists
+	apt_download "$host_arch" "$debs" "$kbuild:$host_arch" ||
+		die "apt-get download $kbuild:$host_arch failed"
+	mkdir -p "$tree"
+	for deb in "$debs"/*.deb; do
+		dpkg-deb -x "$deb" "$tree"
+	done
+	# The flavour Makefile includes the -common one by absolute path.
+	sed -i "s|^include /usr/src/|include $tree/usr/src/|" "$tree/usr/src/$hdr/Makefile"
+	[ -x "$tree/usr/src/$hdr/scripts/basic/fixdep" ] ||
+		die "$hdr: scripts/ does not resolve to linux-kbuild's tools"
+	touch "$tree/.complete"
+	echo "$tree"
+}
+
+# ---- building ------------------------------------------------------------
+
+# stage OBJ: the sources as Kbuild wants them (M= builds in place).
+stage() {
+	local obj=$1
+	rm -rf "$obj"
+	mkdir -p "$obj/guest" "$obj/protocol"
+	(cd "$here" && find . -name '*.[ch]' -o -name Kbuild -o -name Makefile -o -name '*.sh' |
+		cpio -pdm --quiet "$obj/guest")
+	cp "$top/protocol/apple_dma.h" "$obj/protocol/"
+}
+
+build_one() { # TARGET
+	local target=$1 series arch kv tree kdir obj ko logf
+	series=${target%-*}
+	arch=${target##*-}
+	case $arch in amd64|arm64) ;; *) die "unknown target '$target'" ;; esac
+	kv=$(kver "$series" "$arch") || return 1
+	tree=$(fetch "$series" "$arch" "$kv") || return 1
+	kdir=$tree/usr/src/linux-headers-$kv
+	obj=$out/obj/$kv-$arch
+	ko=$out/$kv-$arch/apple_dma.ko
+	logf=$out/$kv-$arch/build.log
+	stage "$obj"
+	mkdir -p "$(dirname "$ko")"
+	local mk=(make -C "$kdir" M="$obj/guest" KCFLAGS=-Werror modules)
+	if [ "$arch" = arm64 ]; then
+		mk+=(ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-)
+	fi
+	log "building $target: $kv"
+	if ! "${mk[@]}" -j"$(nproc)" >"$logf" 2>&1; then
+		cat "$logf" >&2
+		log "FAILED: $target ($kv), log in $logf"
+		return 1
+	fi
+	if grep -qi 'warning' "$logf"; then
+		grep -i -B2 -A4 'warning' "$logf" >&2
+		log "FAILED: $target ($kv) has warnings, log in $logf"
+		return 1
+	fi
+	cp "$obj/guest/apple_dma.ko" "$ko"
+	local vm
+	vm=$(modinfo -F vermagic "$ko")
+	[ "${vm%% *}" = "$kv" ] || { log "FAILED: $ko has vermagic '$vm'"; return 1; }
+	grep '^#define ADMA_HAVE' "$obj/guest/adma_kconf.h" 2>/dev/null | sed "s/^/  $kv-$arch: /" >&2 || true
+	echo "$target $kv $ko"
+}
+
+# ---- checkpatch ----------------------------------------------------------
+
+checkpatch_path() {
+	local dir=$cache/checkpatch src pkg
+	if [ -x "$dir/scripts/checkpatch.pl" ]; then
+		echo "$dir/scripts/checkpatch.pl"
+		return
+	fi
+	# linux-source-X carries the kernel tree as a tarball: take three files
+	pkg=$(apt-cache search --names-only '^linux-source-[0-9.]+$' | awk '{print $1}' | sort -V | tail -1)
+	[ -n "$pkg" ] || die "no linux-source package found for checkpatch.pl"
+	log "fetching checkpatch.pl from $pkg (large download, cached)"
+	rm -rf "$dir" && mkdir -p "$dir/deb"
+	apt_download "$host_arch" "$dir/deb" "$pkg" || die "apt-get download $pkg failed"
+	src=${pkg#linux-source-}
+	dpkg-deb --fsys-tarfile "$dir"/deb/*.deb |
+		tar -xO "./usr/src/linux-source-$src.tar.xz" |
+		tar -xJ -C "$dir" --strip-components=1 \
+			"linux-source-$src/scripts/checkpatch.pl" \
+			"linux-source-$src/scripts/spelling.txt" \
+			"linux-source-$src/scripts/const_structs.checkpatch"
+	rm -rf "$dir/deb"
+	[ -x "$dir/scripts/checkpatch.pl" ] || die "checkpatch.pl not found in $pkg"
+	echo "$dir/scripts/checkpatch.pl"
+}
+
+run_checkpatch() {
+	local cp files rc=0
+	cp=$(checkpatch_path)
+	mapfile -t files < <(cd "$top" && find guest -name '*.[ch]' | sort)
+	cd "$top"
+	# the kernel's types are not ours to use in code shared with userspace
+	perl "$cp" --no-tree --terse --show-types --strict \
+		--ignore PREFER_KERNEL_TYPES,SPDX_LICENSE_TAG \
+		-f "${files[@]}" || rc=1
+	# cmocka's API is CamelCase
+	perl "$cp" --no-tree --terse --show-types --strict \
+		--ignore PREFER_KERNEL_TYPES,SPDX_LICENSE_TAG,CAMELCASE \
+		-f tests/unit/test_coalesce.c || rc=1
+	return $rc
+}
+
+# ---- main ----------------------------------------------------------------
+
+case ${1:-} in
+--print-ko)
+	arch=${2:?--print-ko ARCH [SERIES]}
+	series=${3:-stable}
+	kv=$(kver "$series" "$arch") || exit 1
+	ko=$out/$kv-$arch/apple_dma.ko
+	[ -f "$ko" ] || build_one "$series-$arch" >/dev/null || exit 1
+	echo "$ko"
+	exit 0
+	;;
+--list)
+	for t in "${all_targets[@]}"; do
+		k=$(kver "${t%-*}" "${t##*-}") || exit 1
+		echo "$t $k"
+	done
+	exit 0
+	;;
+--checkpatch)
+	run_checkpatch
+	exit $?
+	;;
+--dkms-tree)
+	dst=${2:?--dkms-tree DIR}
+	stage "$dst.tmp"
+	rm -rf "$dst"
+	mkdir -p "$dst"
+	cp -a "$dst.tmp/guest/." "$dst/"
+	cp -a "$dst.tmp/protocol" "$dst/protocol"
+	cp "$here/dkms.conf" "$dst/"
+	rm -rf "$dst.tmp"
+	echo "$dst"
+	exit 0
+	;;
+-h|--help)
+	sed -n '2,/^set -e/p' "$0" | sed '$d; s/^# \{0,1\}//'
+	exit 0
+	;;
+esac
+
+targets=("$@")
+[ ${#targets[@]} -gt 0 ] || targets=("${all_targets[@]}")
+built=() failed=()
+for t in "${targets[@]}"; do
+	if line=$(build_one "$t"); then
+		built+=("$line")
+	else
+		failed+=("$t")
+	fi
+done
+echo "built:"
+for b in "${built[@]}"; do echo "  $b"; done
+if [ ${#failed[@]} -gt 0 ]; then
+	echo "FAILED: ${failed[*]}"
+	exit 1
+fi

@@ -1,0 +1,249 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * chan.c - the doorbell channel of apple-dma-pci.
+ *
+ * The command block, the request array and the response array sit in one
+ * physically contiguous allocation of guest RAM. apple-dma-pci reads and
+ * writes them itself (it is not behind the IOMMU it programs), so their
+ * guest-physical addresses go on the wire as they are.
+ *
+ * A batch: store the requests, mark every response and the block PENDING,
+ * one 64-bit write of the block's address to DOORBELL. The device answers
+ * the whole batch before that write retires; whatever still reads PENDING
+ * afterwards was not answered and counts as a failure. Everything here runs
+ * under adma_dev.lock with interrupts off, and never sleeps.
+ */
+#include <linux/dma-mapping.h>
+#include <linux/gfp.h>
+#include <linux/io.h>
+#include <linux/minmax.h>
+#include <linux/mm.h>
+
+#include "adma_drv.h"
+
+static const char * const adma_status_names[] = ADMA_STATUS_NAMES;
+
+static_assert(ARRAY_SIZE(adma_status_names) == ADMA_S__COUNT);
+static_assert(COAL_DIR_TO_DEVICE == ADMA_DIR_TO_DEVICE);
+static_assert(COAL_DIR_FROM_DEVICE == ADMA_DIR_FROM_DEVICE);
+static_assert(COAL_MAX_SEGS == ADMA_MAX_SEGS);
+
+const char *adma_status_str(u32 status)
+{
+	return status < ADMA_S__COUNT ? adma_status_names[status] : "unknown";
+}
+
+/* What a refusal means to the DMA API's callers. */
+int adma_status_errno(u32 status)
+{
+	switch (status) {
+	case ADMA_S_NO_SPACE:
+	case ADMA_S_FRAGMENTED:
+		return -ENOMEM;
+	case ADMA_S_INVALID:
+	case ADMA_S_RANGE:
+		return -EINVAL;
+	default:
+		return -EIO;
+	}
+}
+
+int adma_chan_init(struct adma_dev *a)
+{
+	struct adma_chan *ch = &a->chan;
+	size_t cmd_bytes = ALIGN(sizeof(struct adma_cmd), 64);
+	void *mem;
+
+	ch->max_batch = a->max_batch;
+	ch->req_bytes = sizeof(struct adma_req) * ch->max_batch;
+	ch->resp_bytes = sizeof(struct adma_resp) * ch->max_batch;
+	mem = alloc_pages_exact(cmd_bytes + ch->req_bytes + ch->resp_bytes,
+				GFP_KERNEL | __GFP_ZERO);
+	if (!mem)
+		return -ENOMEM;
+	ch->cmd = mem;
+	ch->req = mem + cmd_bytes;
+	ch->resp = mem + cmd_bytes + ch->req_bytes;
+	ch->cmd_pa = virt_to_phys(ch->cmd);
+	ch->req_pa = virt_to_phys(ch->req);
+	ch->resp_pa = virt_to_phys(ch->resp);
+	return 0;
+}
+
+void adma_chan_fini(struct adma_dev *a)
+{
+	struct adma_chan *ch = &a->chan;
+
+	if (ch->cmd)
+		free_pages_exact(ch->cmd, ALIGN(sizeof(struct adma_cmd), 64) +
+				 ch->req_bytes + ch->resp_bytes);
+	ch->cmd = NULL;
+}
+
+/* Ring one batch of n requests already in chan.req; returns block status. */
+static u32 adma_ring(struct adma_dev *a, u32 n)
+{
+	struct adma_chan *ch = &a->chan;
+	struct adma_cmd *cmd = ch->cmd;
+	u32 i, status;
+
+	lockdep_assert_held(&a->lock);
+	for (i = 0; i < n; i++) {
+		ch->resp[i].status = ADMA_S_PENDING;
+		ch->resp[i].nsegs = 0;
+	}
+	cmd->magic = ADMA_CMD_MAGIC;
+	cmd->version = ADMA_VERSION_MAJOR;
+	cmd->rsvd = 0;
+	cmd->count = n;
+	cmd->status = ADMA_S_PENDING;
+	cmd->req_gpa = ch->req_pa;
+	cmd->resp_gpa = ch->resp_pa;
+	cmd->done = 0;
+	cmd->failed = 0;
+
+	/* writeq() orders the stores above before the doorbell write. */
+	writeq(ch->cmd_pa, a->regs + ADMA_REG_DOORBELL);
+	/* The device wrote its answers before the write retired. */
+	rmb();
+	atomic64_inc(&a->stats.doorbells);
+	status = READ_ONCE(cmd->status);
+	if (status != ADMA_S_OK) {
+		atomic64_inc(&a->stats.bad_blocks);
+		dev_err_ratelimited(&a->pdev->dev,
+				    "batch of %u not processed: %s\n", n,
+				    adma_status_str(status));
+	}
+	return status;
+}
+
+/*
+ * The status of response i of a batch whose block status was block. Counted
+ * as the host counts: refusals and refused_<name> for answers the device
+ * wrote; an answer never written (block unreadable) is "unanswered".
+ */
+static u32 adma_resp_status(struct adma_dev *a, u32 i, u32 block)
+{
+	u32 s = READ_ONCE(a->chan.resp[i].status);
+
+	if (s == ADMA_S_PENDING) {
+		atomic64_inc(&a->stats.unanswered);
+		/* say why, if the block says it */
+		return block != ADMA_S_OK ? block : ADMA_S_PENDING;
+	}
+	if (s != ADMA_S_OK) {
+		atomic64_inc(&a->stats.refusals);
+		if (s < ADMA_S__COUNT)	/* else only in refusals */
+			atomic64_inc(&a->stats.refused[s]);
+	}
+	return s;
+}
+
+static void adma_map_answer(struct adma_dev *a, struct coal_host_req *hr,
+			    u32 i, u32 block, u64 mask)
+{
+	const struct adma_resp *r = &a->chan.resp[i];
+	u32 s = adma_resp_status(a, i, block);
+	unsigned int k, nsegs;
+
+	if (s != ADMA_S_OK) {
+		hr->err = adma_status_errno(s);
+		dev_warn_ratelimited(&a->pdev->dev,
+				     "map of %#llx+%#llx refused: %s\n",
+				     hr->gpa, hr->len, adma_status_str(s));
+		return;
+	}
+	hr->err = 0;
+	hr->handle = READ_ONCE(r->handle);
+	nsegs = READ_ONCE(r->nsegs);
+	/* a count out of range is passed on: the coalescer undoes it */
+	hr->nsegs = nsegs;
+	for (k = 0; k < min_t(unsigned int, nsegs, ADMA_MAX_SEGS); k++) {
+		hr->seg[k].dma = READ_ONCE(r->seg[k].iova);
+		hr->seg[k].len = READ_ONCE(r->seg[k].len);
+		if (hr->seg[k].len &&
+		    hr->seg[k].dma + hr->seg[k].len - 1 > mask) {
+			/* the device could not reach it: give it back */
+			atomic64_inc(&a->stats.mask_refusals);
+			dev_err_ratelimited(&a->pdev->dev,
+					    "IOVA %#llx+%#llx beyond DMA mask %#llx of %s\n",
+					    hr->seg[k].dma, hr->seg[k].len,
+					    mask, pci_name(a->managed));
+			a->spending[a->npending++] = hr->handle;
+			hr->err = -EIO;
+			return;
+		}
+	}
+}
+
+/* coal_env.host_map: n <= coal max_batch requests, in device-sized batches. */
+void adma_host_map(void *ctx, struct coal_host_req *hr, unsigned int n)
+{
+	struct adma_dev *a = ctx;
+	struct adma_chan *ch = &a->chan;
+	u64 mask = dma_get_mask(&a->managed->dev);
+	unsigned int done = 0, i;
+
+	a->npending = 0;
+	while (done < n) {
+		u32 k = min_t(u32, n - done, ch->max_batch);
+		u32 block;
+
+		for (i = 0; i < k; i++) {
+			struct adma_req *r = &ch->req[i];
+
+			r->op = ADMA_OP_MAP;
+			r->flags = hr[done + i].dir;
+			r->rsvd0 = 0;
+			r->rsvd1 = 0;
+			r->gpa = hr[done + i].gpa;
+			r->len = hr[done + i].len;
+			r->handle = 0;
+		}
+		atomic64_add(k, &a->stats.req_map);
+		block = adma_ring(a, k);
+		for (i = 0; i < k; i++)
+			adma_map_answer(a, &hr[done + i], i, block, mask);
+		done += k;
+	}
+	if (a->npending)
+		adma_host_unmap(a, a->spending, a->npending);
+	a->npending = 0;
+}
+
+/* coal_env.host_unmap. */
+void adma_host_unmap(void *ctx, const u64 *handle, unsigned int n)
+{
+	struct adma_dev *a = ctx;
+	struct adma_chan *ch = &a->chan;
+	unsigned int done = 0, i;
+
+	while (done < n) {
+		u32 k = min_t(u32, n - done, ch->max_batch);
+		u32 block;
+
+		for (i = 0; i < k; i++) {
+			struct adma_req *r = &ch->req[i];
+
+			r->op = ADMA_OP_UNMAP;
+			r->flags = 0;
+			r->rsvd0 = 0;
+			r->rsvd1 = 0;
+			r->gpa = 0;
+			r->len = 0;
+			r->handle = handle[done + i];
+		}
+		atomic64_add(k, &a->stats.req_unmap);
+		block = adma_ring(a, k);
+		for (i = 0; i < k; i++) {
+			u32 s = adma_resp_status(a, i, block);
+
+			if (s != ADMA_S_OK)
+				dev_err_ratelimited(&a->pdev->dev,
+						    "unmap of handle %#llx refused: %s\n",
+						    handle[done + i],
+						    adma_status_str(s));
+		}
+		done += k;
+	}
+}

@@ -1,0 +1,191 @@
+/* SPDX-License-Identifier: (GPL-2.0 OR MIT) */
+/*
+ * coalesce.h - the guest's mapping coalescer, portable C.
+ *
+ * The host can keep only so many mappings live (about 65,536 on a real DART),
+ * while GPU drivers map mostly small buffers that sit close together. The
+ * coalescer lets small buffers share host mappings of fixed, aligned windows
+ * of guest-physical space called *clusters*:
+ *
+ *   - Guest-physical space is cut into clusters of 2^cluster_shift bytes.
+ *     A buffer of at most small_max bytes inside one cluster is served by a
+ *     host mapping of that whole cluster window, made on the first such
+ *     buffer (a miss) and shared by every later one (a hit). The device
+ *     address of a byte is the window's device address + its offset.
+ *
+ *   - A small buffer that straddles two clusters is served by a *pair*: one
+ *     host mapping of the two-cluster window [k, k + 2) that stands for both
+ *     clusters k and k + 1 (both table slots point at it, so the buffer holds
+ *     its reference on both clusters through it). One host mapping is what
+ *     keeps the device address contiguous over the boundary: two separately
+ *     mapped clusters get unrelated device addresses from the host. A pair
+ *     is made only when neither cluster is mapped yet; if one of them already
+ *     has its own mapping, the straddler gets a private mapping instead
+ *     (counted as straddle_private). Later buffers in either cluster hit the
+ *     pair.
+ *
+ *   - Larger buffers, and buffers whose window the embedder refuses (see
+ *     window_ok: a window must be wholly RAM for the host to map it), get a
+ *     private mapping of exactly their bytes.
+ *
+ * Every buffer holds one reference on the mapping (*extent*) serving it; the
+ * host mapping is undone when the last buffer goes. Buffers are found again
+ * on unmap by device address through a hash table, extents by cluster index
+ * through another: both O(1) on average.
+ *
+ * The host may answer a mapping with up to COAL_MAX_SEGS segments; adjacent
+ * segments whose device addresses run on are merged. A buffer must fall in
+ * one run to be served by an extent; a small buffer that does not fit a new
+ * cluster's runs is retried as a private mapping.
+ *
+ * Mapping is all or nothing per call: if any buffer of a coal_map() call
+ * fails, every mapping the call made is undone and the state is as before.
+ *
+ * The embedder supplies host calls, memory and the "window is RAM" test as
+ * callbacks, and the state lives in memory it provides (coal_size()). Not
+ * thread-safe: the embedder serialises every call on one coalescer, and may
+ * call from atomic context if its callbacks can.
+ */
+#ifndef COALESCE_H
+#define COALESCE_H
+
+#include "coal_types.h"
+
+/* Errors are negative Linux errno values, spelt out to need no header. */
+#define COAL_EIO	(-5)
+#define COAL_ENOMEM	(-12)
+#define COAL_EINVAL	(-22)
+#define COAL_E2BIG	(-7)
+
+/* Direction of the device's access, as the wire protocol's request flags. */
+#define COAL_DIR_TO_DEVICE	1u	/* device reads memory */
+#define COAL_DIR_FROM_DEVICE	2u	/* device writes memory */
+#define COAL_DIR_BIDIRECTIONAL	3u
+
+#define COAL_MAX_SEGS		4
+#define COAL_MIN_CLUSTER_SHIFT	14	/* 16 KiB, the host's page */
+#define COAL_MAX_CLUSTER_SHIFT	30
+
+/* A device-address range. */
+struct coal_seg {
+	uint64_t dma;
+	uint64_t len;
+};
+
+/* One host mapping to make: the embedder fills err and, on success, the rest. */
+struct coal_host_req {
+	uint64_t gpa;			/* in: first guest-physical byte */
+	uint64_t len;			/* in: bytes, > 0 */
+	unsigned int dir;		/* in: COAL_DIR_* */
+	int err;			/* out: 0 or a negative errno */
+	uint64_t handle;		/* out: names the mapping for unmap */
+	unsigned int nsegs;		/* out: 1..COAL_MAX_SEGS */
+	struct coal_seg seg[COAL_MAX_SEGS];	/* out: cover gpa..gpa+len */
+};
+
+struct coal_env {
+	void *ctx;
+	/*
+	 * Make n (<= max_batch) host mappings, ideally in one round trip; set
+	 * every req[i].err. A request whose answer is malformed (segments not
+	 * covering len) is treated as failed and unmapped by the coalescer.
+	 */
+	void (*host_map)(void *ctx, struct coal_host_req *req, unsigned int n);
+	/* Undo n (<= max_batch) mappings made by host_map. */
+	void (*host_unmap)(void *ctx, const uint64_t *handle, unsigned int n);
+	/* May [gpa, gpa + len) be mapped as a cluster window? NULL: always. */
+	bool (*window_ok)(void *ctx, uint64_t gpa, uint64_t len);
+	/* Memory for bookkeeping; alloc may fail (NULL). */
+	void *(*alloc)(void *ctx, size_t size);
+	void (*free)(void *ctx, void *p);
+};
+
+struct coal_config {
+	unsigned int cluster_shift;	/* log2 cluster bytes; 0: no clusters */
+	uint64_t small_max;		/* buffers <= this share clusters */
+	unsigned int page_shift;	/* host page, for mapped_bytes */
+	unsigned int max_batch;		/* most buffers per coal_map() */
+	unsigned int ext_bits;		/* log2 buckets, extent table */
+	unsigned int buf_bits;		/* log2 buckets, buffer table */
+};
+
+#define COAL_DEFAULT_CLUSTER_SHIFT	18	/* 256 KiB */
+#define COAL_DEFAULT_PAGE_SHIFT		14
+#define COAL_DEFAULT_MAX_BATCH		64
+#define COAL_DEFAULT_EXT_BITS		12
+#define COAL_DEFAULT_BUF_BITS		14
+
+struct coal_stats {
+	uint64_t live_buffers;
+	uint64_t peak_buffers;
+	uint64_t buffers_mapped;	/* buffers ever mapped (successfully) */
+	uint64_t live_extents;		/* live host mappings */
+	uint64_t live_clusters;		/* of which cluster windows (or pairs) */
+	uint64_t mapped_bytes;		/* host-page-rounded bytes of them */
+	uint64_t peak_extents;
+	uint64_t peak_mapped_bytes;
+	uint64_t cluster_hits;		/* small buffers served by a live cluster */
+	uint64_t cluster_misses;	/* small buffers that made a cluster */
+	uint64_t pairs;			/* of the misses, pairs made for straddlers */
+	uint64_t straddle_private;	/* straddlers mapped privately */
+	uint64_t private_maps;		/* buffers given their own mapping */
+	uint64_t host_maps;		/* host mappings requested */
+	uint64_t host_map_errors;	/* of which refused or malformed */
+	uint64_t map_errors;		/* coal_map() calls that failed */
+	uint64_t unknown_unmaps;	/* unmaps of addresses not live */
+	uint64_t size_mismatches;	/* unmaps that named a wrong length */
+};
+
+struct coal;
+
+/* Bytes of state for cfg (after defaults), or 0 if cfg is invalid. */
+size_t coal_size(const struct coal_config *cfg);
+
+/*
+ * Initialise in mem (coal_size() bytes, 8-byte aligned). Zero fields of cfg
+ * take defaults, except cluster_shift (0 disables clusters) and small_max
+ * (0: half a cluster). Returns NULL on a bad config: cluster_shift outside
+ * [COAL_MIN_CLUSTER_SHIFT, COAL_MAX_CLUSTER_SHIFT], small_max above one
+ * cluster, or a missing callback.
+ */
+struct coal *coal_init(void *mem, const struct coal_config *cfg,
+		       const struct coal_env *env);
+
+/* The configuration in force. */
+const struct coal_config *coal_config(const struct coal *c);
+
+/* A buffer to map: the coalescer fills dma. */
+struct coal_buf {
+	uint64_t gpa;
+	uint64_t len;
+	unsigned int dir;		/* COAL_DIR_* */
+	uint64_t dma;			/* out */
+};
+
+/*
+ * Map n (<= max_batch) buffers, all or nothing. Returns 0, or the first
+ * error (COAL_E2BIG if n is too large, COAL_EINVAL for a bad buffer,
+ * COAL_ENOMEM, or the host's error) with nothing mapped.
+ */
+int coal_map(struct coal *c, struct coal_buf *buf, unsigned int n);
+
+/* A buffer to unmap, as coal_map() returned it. */
+struct coal_ubuf {
+	uint64_t dma;
+	uint64_t len;
+};
+
+/*
+ * Unmap n buffers (any n). An address that is not live is counted and
+ * skipped; a live address with another length is unmapped (the first such
+ * buffer) and counted as a size mismatch. Returns the number skipped.
+ */
+unsigned int coal_unmap(struct coal *c, const struct coal_ubuf *buf,
+			unsigned int n);
+
+/* Unmap everything (teardown); returns the number of buffers released. */
+uint64_t coal_release_all(struct coal *c);
+
+const struct coal_stats *coal_stats(const struct coal *c);
+
+#endif /* COALESCE_H */

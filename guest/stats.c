@@ -1,0 +1,110 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * stats.c - /sys/kernel/debug/apple_dma/stats: one "name: value" per line.
+ *
+ * Each device has "apple_dma/<pci address>/stats"; the first one probed
+ * also has "apple_dma/stats", the path tests use. The names
+ * up to map_errors are the agreed interface (tests read them); the rest are
+ * extra detail.
+ */
+#include <linux/debugfs.h>
+#include <linux/mutex.h>
+#include <linux/seq_file.h>
+
+#include "adma_drv.h"
+
+static DEFINE_MUTEX(adma_dbg_lock);	/* the directory and its users */
+static struct dentry *adma_dbg_root;
+static struct dentry *adma_dbg_stats;	/* apple_dma/stats ... */
+static struct adma_dev *adma_dbg_owner;	/* ... of this device */
+static unsigned int adma_dbg_users;
+
+static int adma_stats_show(struct seq_file *m, void *unused)
+{
+	static const char * const names[] = ADMA_STATUS_NAMES;
+	struct adma_dev *a = m->private;
+	struct coal_stats cs;
+	unsigned long flags;
+	unsigned int i;
+
+	spin_lock_irqsave(&a->lock, flags);
+	cs = *coal_stats(a->coal);
+	spin_unlock_irqrestore(&a->lock, flags);
+
+#define SHOW(name, v) seq_printf(m, "%s: %llu\n", name, (unsigned long long)(v))
+#define SHOW_ATOMIC(f) SHOW(#f, atomic64_read(&a->stats.f))
+	SHOW("live_host_maps", cs.live_extents);
+	SHOW("live_buffers", cs.live_buffers);
+	SHOW("mapped_bytes", cs.mapped_bytes);
+	SHOW("peak_host_maps", cs.peak_extents);
+	SHOW("peak_mapped_bytes", cs.peak_mapped_bytes);
+	SHOW_ATOMIC(doorbells);
+	SHOW_ATOMIC(req_map);
+	SHOW_ATOMIC(req_unmap);
+	SHOW_ATOMIC(refusals);
+	for (i = 0; i < ADMA_S__COUNT; i++)
+		seq_printf(m, "refused_%s: %llu\n", names[i],
+			   (unsigned long long)atomic64_read(&a->stats.refused[i]));
+	SHOW("cluster_hits", cs.cluster_hits);
+	SHOW("cluster_misses", cs.cluster_misses);
+	SHOW_ATOMIC(map_errors);
+	/* detail */
+	SHOW("peak_buffers", cs.peak_buffers);
+	SHOW("buffers_mapped", cs.buffers_mapped);
+	SHOW_ATOMIC(unanswered);
+	SHOW("live_clusters", cs.live_clusters);
+	SHOW("cluster_pairs", cs.pairs);
+	SHOW("straddle_private", cs.straddle_private);
+	SHOW("private_maps", cs.private_maps);
+	SHOW("host_maps", cs.host_maps);
+	SHOW("host_map_errors", cs.host_map_errors);
+	SHOW("unknown_unmaps", cs.unknown_unmaps);
+	SHOW("size_mismatches", cs.size_mismatches);
+	SHOW_ATOMIC(unmap_errors);
+	SHOW_ATOMIC(bad_blocks);
+	SHOW_ATOMIC(mask_refusals);
+	SHOW_ATOMIC(resource_refusals);
+	SHOW("uvm_forced", adma_uvm_forced());
+	SHOW("tso_answers", adma_tso_answers());
+	SHOW("cluster_bytes", coal_config(a->coal)->cluster_shift ?
+	     1ull << coal_config(a->coal)->cluster_shift : 0);
+	SHOW("small_max", coal_config(a->coal)->small_max);
+	SHOW("max_batch", a->max_batch);
+#undef SHOW_ATOMIC
+#undef SHOW
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(adma_stats);
+
+void adma_debugfs_init(struct adma_dev *a)
+{
+	mutex_lock(&adma_dbg_lock);
+	if (!adma_dbg_users++)
+		adma_dbg_root = debugfs_create_dir(ADMA_DRV_NAME, NULL);
+	a->dbg = debugfs_create_dir(pci_name(a->pdev), adma_dbg_root);
+	debugfs_create_file("stats", 0444, a->dbg, a, &adma_stats_fops);
+	if (!adma_dbg_owner) {
+		adma_dbg_owner = a;
+		adma_dbg_stats = debugfs_create_file("stats", 0444,
+						     adma_dbg_root, a,
+						     &adma_stats_fops);
+	}
+	mutex_unlock(&adma_dbg_lock);
+}
+
+void adma_debugfs_fini(struct adma_dev *a)
+{
+	mutex_lock(&adma_dbg_lock);
+	debugfs_remove_recursive(a->dbg);
+	a->dbg = NULL;
+	if (adma_dbg_owner == a) {
+		debugfs_remove(adma_dbg_stats);
+		adma_dbg_stats = NULL;
+		adma_dbg_owner = NULL;
+	}
+	if (!--adma_dbg_users) {
+		debugfs_remove_recursive(adma_dbg_root);
+		adma_dbg_root = NULL;
+	}
+	mutex_unlock(&adma_dbg_lock);
+}

@@ -1,0 +1,314 @@
+/*
+ * apple-dma-iommu: the simulated DART of apple-dma-pci as the IOMMU of its
+ * managed device. Every DMA of that device goes through translate(): what
+ * the guest mapped through apple-dma-pci is reached, anything else faults
+ * (on a Mac that would be a host panic; here the access fails and is
+ * counted). Every other device on the bus keeps plain memory.
+ *
+ * Command-line order: apple-dma-pci first, then the managed device, e.g.
+ *   -device apple-dma-pci,id=adma0,managed=nvme0,backend=dartsim
+ *   -device nvme,id=nvme0,serial=adma,drive=d0
+ * on the same PCI bus. The bus asks for a device's DMA address space when
+ * the device is plugged (cold-plugged ones at machine-init-done), so the
+ * bus's IOMMU hook must already be ours by then; the managed device is
+ * looked up by id at each question. At machine-init-done we check that it
+ * exists, sits on our bus and got our address space, and stop QEMU if not.
+ *
+ * Copyright (c) egpu-vm authors
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "qemu/error-report.h"
+#include "qemu/log.h"
+#include "qemu/main-loop.h"
+#include "qapi/error.h"
+#include "hw/pci/pci_bus.h"
+#include "hw/qdev-core.h"
+#include "exec/address-spaces.h"
+#include "system/dma.h"
+#include "system/system.h"
+#include "apple-dma-pci.h"
+#include "trace.h"
+
+#define TYPE_APPLE_DMA_IOMMU_MR "apple-dma-iommu-memory-region"
+#define ADMA_PAGE_MASK ((uint64_t)ADMA_PAGE_SIZE - 1)
+
+PCIDevice *apple_dma_managed(AppleDmaState *s)
+{
+    Object *o = object_resolve_path_component(
+        machine_get_container("peripheral"), s->managed);
+
+    return o ? (PCIDevice *)object_dynamic_cast(o, TYPE_PCI_DEVICE) : NULL;
+}
+
+static IOMMUTLBEntry adma_iommu_translate(IOMMUMemoryRegion *iommu,
+                                          hwaddr iova, IOMMUAccessFlags flag,
+                                          int iommu_idx)
+{
+    AppleDmaState *s = container_of(iommu, AppleDmaState, iommu_mr);
+    IOMMUTLBEntry e = {
+        .target_as = &address_space_memory,
+        .iova = iova & ~ADMA_PAGE_MASK,
+        .addr_mask = ADMA_PAGE_MASK,
+        .perm = IOMMU_NONE,
+    };
+    unsigned int acc = (flag & IOMMU_RO ? DARTSIM_ACC_READ : 0) |
+                       (flag & IOMMU_WO ? DARTSIM_ACC_WRITE : 0);
+    uint64_t addr = 0, avail;
+    bool hit, first = false;
+
+    qemu_mutex_lock(&s->lock);
+    hit = s->dart && !dartsim_translate(s->dart, iova, acc, &addr, &avail);
+    if (!hit && s->last_fault_page != e.iova) {
+        /* one report per page, until the page table changes */
+        s->last_fault_page = e.iova;
+        first = true;
+    }
+    qemu_mutex_unlock(&s->lock);
+
+    if (hit) {
+        /* mappings are whole DART pages: the page offset carries over */
+        e.translated_addr = addr & ~ADMA_PAGE_MASK;
+        e.perm = flag;
+        trace_apple_dma_translate(iova, addr, flag);
+        return e;
+    }
+    trace_apple_dma_fault(iova, flag);
+    if (first) {
+        qemu_log_mask(LOG_GUEST_ERROR, "%s: DMA fault: %s of IOVA 0x%"
+                      HWADDR_PRIx " by '%s', which is not mapped for it\n",
+                      TYPE_APPLE_DMA_PCI,
+                      flag == IOMMU_WO ? "write" :
+                      flag == IOMMU_RO ? "read" : "access",
+                      iova, s->managed);
+    }
+    return e;
+}
+
+static uint64_t adma_iommu_min_page_size(IOMMUMemoryRegion *iommu)
+{
+    return ADMA_PAGE_SIZE;
+}
+
+/*
+ * Only UNMAP notifiers are served: a MAP notifier (vfio-pci shadowing the
+ * table) or a device IOTLB would need events this DART does not send.
+ */
+static int adma_iommu_notify_flag_changed(IOMMUMemoryRegion *iommu,
+                                          IOMMUNotifierFlag old,
+                                          IOMMUNotifierFlag new,
+                                          Error **errp)
+{
+    AppleDmaState *s = container_of(iommu, AppleDmaState, iommu_mr);
+
+    if (new & (IOMMU_NOTIFIER_MAP | IOMMU_NOTIFIER_DEVIOTLB_UNMAP)) {
+        error_setg(errp, "%s: only IOMMU unmap notifiers are supported, so "
+                   "'%s' cannot be a device that mirrors mappings",
+                   TYPE_APPLE_DMA_PCI, s->managed);
+        return -EINVAL;
+    }
+    qemu_mutex_lock(&s->lock);
+    s->notify_unmap = new & IOMMU_NOTIFIER_UNMAP;
+    if (!s->notify_unmap) {
+        g_array_set_size(s->unmapped, 0);
+    }
+    qemu_mutex_unlock(&s->lock);
+    return 0;
+}
+
+/* With no MAP notifiers there is never a mapping to announce again. */
+static void adma_iommu_replay(IOMMUMemoryRegion *iommu, IOMMUNotifier *n)
+{
+}
+
+void apple_dma_iommu_flush_unmaps(AppleDmaState *s)
+{
+    BQL_LOCK_GUARD();   /* notifiers run under the BQL; before s->lock */
+    GArray *segs;
+    guint i;
+
+    qemu_mutex_lock(&s->lock);
+    if (!s->unmapped->len) {
+        qemu_mutex_unlock(&s->lock);
+        return;
+    }
+    segs = s->unmapped;
+    s->unmapped = g_array_new(false, false, sizeof(struct adma_seg));
+    qemu_mutex_unlock(&s->lock);
+
+    for (i = 0; i < segs->len; i++) {
+        const struct adma_seg *seg = &g_array_index(segs, struct adma_seg, i);
+        uint64_t start = seg->iova & ~ADMA_PAGE_MASK;
+        uint64_t end = ((seg->iova + seg->len + ADMA_PAGE_MASK) &
+                        ~ADMA_PAGE_MASK) - 1;
+        IOMMUTLBEvent ev = {
+            .type = IOMMU_NOTIFIER_UNMAP,
+            .entry.target_as = &address_space_memory,
+            .entry.perm = IOMMU_NONE,
+        };
+
+        /* notifier ranges are power-of-two sized and aligned */
+        for (;;) {
+            uint64_t mask = dma_aligned_pow2_mask(start, end, 64);
+
+            ev.entry.iova = start;
+            ev.entry.addr_mask = mask;
+            trace_apple_dma_notify_unmap(start, mask);
+            memory_region_notify_iommu(&s->iommu_mr, 0, ev);
+            if (end - start <= mask) {
+                break;
+            }
+            start += mask + 1;
+        }
+    }
+    g_array_free(segs, true);
+}
+
+/*
+ * MSIs are DMA writes to the interrupt controller's doorbell. On the Mac the
+ * dext delivers the device's interrupts and they never need a DART mapping;
+ * an IOMMU without interrupt remapping (virtio-iommu's reserved MSI region)
+ * passes them through the same way. So the doorbell window of the machine
+ * bypasses the simulated DART: x86's 0xfee00000 page range, or arm virt's
+ * GICv2m and ITS frames. msi-base/msi-size override it.
+ */
+static bool adma_msi_window(AppleDmaState *s, Error **errp)
+{
+    Object *machine = qdev_get_machine();
+
+    if (!s->msi_size) {
+        if (object_dynamic_cast(machine, "x86-machine")) {
+            s->msi_base = 0xfee00000;
+            s->msi_size = 0x100000;
+        } else if (object_dynamic_cast(machine, "virt-machine")) {
+            s->msi_base = 0x08020000;   /* GICv2m frame up to the ITS end */
+            s->msi_size = 0x80000;
+        } else {
+            return true;                /* no window: say so with msi-size */
+        }
+    }
+    if (s->msi_base + s->msi_size < s->msi_base) {
+        error_setg(errp, "%s: msi-base + msi-size wraps", TYPE_APPLE_DMA_PCI);
+        return false;
+    }
+    memory_region_init_alias(&s->msi_window, OBJECT(s), "apple-dma-msi",
+                             get_system_memory(), s->msi_base, s->msi_size);
+    memory_region_add_subregion_overlap(&s->iommu_root, s->msi_base,
+                                        &s->msi_window, 1);
+    return true;
+}
+
+static AddressSpace *adma_iommu_get_as(PCIBus *bus, void *opaque, int devfn)
+{
+    AppleDmaState *s = opaque;
+    PCIDevice *m = apple_dma_managed(s);
+
+    /* a hot-plugged device asks before it is entered into bus->devices */
+    if (bus == s->bus && m && pci_get_bus(m) == bus && m->devfn == devfn &&
+        (!bus->devices[devfn] || bus->devices[devfn] == m)) {
+        return &s->iommu_as;
+    }
+    return &address_space_memory;
+}
+
+static const PCIIOMMUOps adma_iommu_ops = {
+    .get_address_space = adma_iommu_get_as,
+};
+
+static void adma_machine_done(Notifier *n, void *data)
+{
+    AppleDmaState *s = container_of(n, AppleDmaState, machine_done);
+    PCIDevice *m = apple_dma_managed(s);
+    const char *why = NULL;
+
+    if (!m) {
+        why = "there is no PCI device with that id";
+    } else if (pci_get_bus(m) != s->bus) {
+        why = "it is not on the PCI bus of apple-dma-pci";
+    } else if (pci_device_iommu_address_space(m) != &s->iommu_as) {
+        why = "its DMA does not go through apple-dma-pci";
+    }
+    if (why) {
+        error_report("%s: managed device '%s': %s", TYPE_APPLE_DMA_PCI,
+                     s->managed, why);
+        exit(1);
+    }
+    trace_apple_dma_managed(s->managed, pci_bus_num(s->bus),
+                            PCI_SLOT(m->devfn), PCI_FUNC(m->devfn));
+}
+
+bool apple_dma_iommu_realize(AppleDmaState *s, Error **errp)
+{
+    PCIDevice *m = apple_dma_managed(s);
+
+    s->bus = pci_get_bus(PCI_DEVICE(s));
+    if (m == PCI_DEVICE(s)) {
+        error_setg(errp, "%s cannot manage itself", TYPE_APPLE_DMA_PCI);
+        return false;
+    }
+    if (m) {
+        error_setg(errp, "%s must come before its managed device '%s' on "
+                   "the command line", TYPE_APPLE_DMA_PCI, s->managed);
+        return false;
+    }
+    if (s->bus->iommu_ops) {
+        error_setg(errp, "%s: PCI bus '%s' already has an IOMMU",
+                   TYPE_APPLE_DMA_PCI, BUS(s->bus)->name);
+        return false;
+    }
+
+    memory_region_init(&s->iommu_root, OBJECT(s), "apple-dma-root",
+                       UINT64_MAX);
+    memory_region_init_iommu(&s->iommu_mr, sizeof(s->iommu_mr),
+                             TYPE_APPLE_DMA_IOMMU_MR, OBJECT(s),
+                             "apple-dma-iommu", UINT64_MAX);
+    memory_region_add_subregion(&s->iommu_root, 0,
+                                MEMORY_REGION(&s->iommu_mr));
+    if (!adma_msi_window(s, errp)) {
+        return false;
+    }
+    address_space_init(&s->iommu_as, &s->iommu_root, "apple-dma-iommu");
+    pci_setup_iommu(s->bus, &adma_iommu_ops, s);
+    s->iommu_installed = true;
+    s->machine_done.notify = adma_machine_done;
+    qemu_add_machine_init_done_notifier(&s->machine_done);
+    return true;
+}
+
+void apple_dma_iommu_unrealize(AppleDmaState *s)
+{
+    if (!s->iommu_installed) {
+        return;
+    }
+    qemu_remove_machine_init_done_notifier(&s->machine_done);
+    /* no API undoes pci_setup_iommu(); leave no pointer to us behind */
+    s->bus->iommu_ops = NULL;
+    s->bus->iommu_opaque = NULL;
+    address_space_destroy(&s->iommu_as);
+    s->iommu_installed = false;
+}
+
+static void adma_iommu_mr_class_init(ObjectClass *klass, void *data)
+{
+    IOMMUMemoryRegionClass *imrc = IOMMU_MEMORY_REGION_CLASS(klass);
+
+    imrc->translate = adma_iommu_translate;
+    imrc->get_min_page_size = adma_iommu_min_page_size;
+    imrc->notify_flag_changed = adma_iommu_notify_flag_changed;
+    imrc->replay = adma_iommu_replay;
+}
+
+static const TypeInfo adma_iommu_mr_info = {
+    .name = TYPE_APPLE_DMA_IOMMU_MR,
+    .parent = TYPE_IOMMU_MEMORY_REGION,
+    .class_init = adma_iommu_mr_class_init,
+};
+
+static void adma_iommu_register_types(void)
+{
+    type_register_static(&adma_iommu_mr_info);
+}
+
+type_init(adma_iommu_register_types)

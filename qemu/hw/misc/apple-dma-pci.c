@@ -1,0 +1,595 @@
+/*
+ * apple-dma-pci: the paravirtual DMA-mapping device of egpu-vm.
+ *
+ * The guest asks the host, in batches, to map guest RAM for one managed PCI
+ * device and gets back device addresses (IOVAs) chosen by the host, as a
+ * Thunderbolt device behind Apple's DART would. The wire format is
+ * apple-dma/apple_dma.h, the work is done by the portable host core
+ * (apple-dma/adma_core.c) and a backend: here the simulated DART, which is
+ * also installed as the managed device's IOMMU (apple-dma-iommu.c), so its
+ * DMA reaches only what is mapped and faults everywhere else.
+ *
+ * Locking: MMIO handlers are entered with the BQL. A doorbell rung by a
+ * vCPU drops it for the whole batch and takes s->lock instead; the IOMMU
+ * translate path runs with the BQL and takes s->lock. So the order is
+ * BQL -> s->lock, and code holding s->lock touches guest RAM only, through
+ * adma_ram_rw(), never MMIO (an MMIO access would take the BQL: inversion).
+ *
+ * Copyright (c) egpu-vm authors
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "qemu/log.h"
+#include "qemu/main-loop.h"
+#include "qemu/module.h"
+#include "qapi/error.h"
+#include "qapi/visitor.h"
+#include "hw/pci/pci_device.h"
+#include "hw/core/cpu.h"
+#include "hw/qdev-properties.h"
+#include "migration/vmstate.h"
+#include "system/system.h"
+#include "apple-dma-pci.h"
+#include "trace.h"
+
+/*
+ * Default first IOVA: above every guest-physical range where q35 and arm virt
+ * place PCI BARs. QEMU device models do not know about IOMMUs and some refuse
+ * a DMA address that falls in their own BAR (nvme: Data Transfer Error), so
+ * IOVAs must not look like one. 1.5 GiB from here needs a 41-bit DMA mask.
+ */
+#define ADMA_DEFAULT_APERTURE_BASE  (1ull << 40)
+
+/* Largest tables a property may ask for (bytes of host memory, not RAM). */
+#define ADMA_MAX_MAPS_LIMIT     (1u << 20)
+#define ADMA_MAX_APERTURE       (64ull << 30)
+
+/* ---- guest memory for the host core (called with s->lock held) */
+
+/* Plain guest RAM: not a ROM, not a RAM-backed device BAR, not MMIO. */
+static bool adma_mr_is_plain_ram(MemoryRegion *mr)
+{
+    return memory_region_is_ram(mr) && !memory_region_is_ram_device(mr) &&
+           !memory_region_is_rom(mr) && !memory_region_is_romd(mr) &&
+           !mr->rom_device;
+}
+
+/*
+ * Copy to or from guest RAM through our bus-master address space. A region
+ * cache both checks and performs the access on one translation, so a range
+ * that is not plain RAM fails here instead of being dispatched as MMIO.
+ */
+static int adma_ram_rw(AppleDmaState *s, uint64_t gpa, void *buf,
+                       size_t len, bool is_write)
+{
+    AddressSpace *as = pci_get_address_space(PCI_DEVICE(s));
+    uint8_t *p = buf;
+
+    while (len) {
+        MemoryRegionCache cache;
+        int64_t l = address_space_cache_init(&cache, as, gpa, len, is_write);
+
+        if (l <= 0 || !cache.ptr || !adma_mr_is_plain_ram(cache.mrs.mr)) {
+            address_space_cache_destroy(&cache);
+            return -1;
+        }
+        if (is_write) {
+            address_space_write_cached(&cache, 0, p, l);
+            address_space_cache_invalidate(&cache, 0, l);
+        } else {
+            address_space_read_cached(&cache, 0, p, l);
+        }
+        address_space_cache_destroy(&cache);
+        gpa += l;
+        p += l;
+        len -= l;
+    }
+    return 0;
+}
+
+static int adma_env_read(void *opaque, uint64_t gpa, void *buf, size_t len)
+{
+    return adma_ram_rw(opaque, gpa, buf, len, false);
+}
+
+static int adma_env_write(void *opaque, uint64_t gpa, const void *buf,
+                          size_t len)
+{
+    return adma_ram_rw(opaque, gpa, (void *)buf, len, true);
+}
+
+/*
+ * Is [gpa, gpa + len) wholly plain RAM of the machine? The simulator maps
+ * guest-physical addresses, so the address handed back is the GPA itself.
+ */
+static int adma_env_resolve(void *opaque, uint64_t gpa, uint64_t len,
+                            uint64_t *addr)
+{
+    uint64_t cur = gpa, left = len;
+
+    if (!len || gpa + len < gpa) {
+        return ADMA_S_RANGE;
+    }
+    RCU_READ_LOCK_GUARD();
+    while (left) {
+        hwaddr xlat, l = left;
+        MemoryRegion *mr = address_space_translate(&address_space_memory, cur,
+                                                   &xlat, &l, false,
+                                                   MEMTXATTRS_UNSPECIFIED);
+
+        if (!l || !adma_mr_is_plain_ram(mr)) {
+            return ADMA_S_RANGE;
+        }
+        cur += l;
+        left -= l;
+    }
+    *addr = gpa;
+    return ADMA_S_OK;
+}
+
+/* ---- backend: the simulator, plus tracing and IOMMU unmap notifications */
+
+static int adma_be_map(void *be, uint64_t addr, uint64_t len, unsigned int dir,
+                       struct adma_seg *seg, unsigned int max_segs,
+                       unsigned int *nsegs)
+{
+    AppleDmaState *s = be;
+    int st = dartsim_map(s->dart, addr, len, dir, seg, max_segs, nsegs);
+
+    trace_apple_dma_map(addr, len, dir, *nsegs ? seg[0].iova : 0, *nsegs,
+                        adma_status_name(st));
+    s->last_fault_page = ADMA_NO_PAGE;
+    return st;
+}
+
+static void adma_be_unmap(void *be, const struct adma_seg *seg,
+                          unsigned int nsegs)
+{
+    AppleDmaState *s = be;
+    unsigned int i;
+
+    dartsim_unmap(s->dart, seg, nsegs);
+    for (i = 0; i < nsegs; i++) {
+        trace_apple_dma_unmap(seg[i].iova, seg[i].len);
+        if (s->notify_unmap) {
+            g_array_append_val(s->unmapped, seg[i]);
+        }
+    }
+    s->last_fault_page = ADMA_NO_PAGE;
+}
+
+static const struct adma_backend_ops adma_be_ops = {
+    .map = adma_be_map,
+    .unmap = adma_be_unmap,
+};
+
+/* Release every live mapping at the backend: reset and removal. */
+static void adma_release_all(AppleDmaState *s)
+{
+    qemu_mutex_lock(&s->lock);
+    if (s->core) {
+        trace_apple_dma_reset(adma_core_stats(s->core)->live_maps);
+        adma_core_reset(s->core);
+        dartsim_reset(s->dart);
+    }
+    qemu_mutex_unlock(&s->lock);
+    apple_dma_iommu_flush_unmaps(s);
+}
+
+/* ---- registers */
+
+static void adma_doorbell(AppleDmaState *s, uint64_t cmd_gpa)
+{
+    uint64_t before[ADMA_S__COUNT];
+    const struct adma_core_stats *st = adma_core_stats(s->core);
+    /*
+     * A batch may be long and needs nothing the BQL protects: a vCPU rings
+     * without it, so other vCPUs and the main loop run meanwhile. Anything
+     * else (a peer device's DMA, qtest) keeps the BQL: its caller may rely
+     * on it. The lock order, BQL before s->lock, holds either way.
+     */
+    bool bql = bql_locked() && current_cpu;
+    int status, i;
+
+    if (bql) {
+        bql_unlock();
+    }
+    qemu_mutex_lock(&s->lock);
+    memcpy(before, st->status, sizeof(before));
+    status = adma_core_doorbell(s->core, cmd_gpa);
+    for (i = ADMA_S_OK + 1; i < ADMA_S__COUNT; i++) {
+        if (st->status[i] != before[i]) {
+            trace_apple_dma_refusal(adma_status_name(i),
+                                    st->status[i] - before[i]);
+        }
+    }
+    qemu_mutex_unlock(&s->lock);
+    if (bql) {
+        bql_lock();
+    }
+    trace_apple_dma_doorbell(cmd_gpa, adma_status_name(status));
+    apple_dma_iommu_flush_unmaps(s);
+}
+
+static uint32_t adma_managed_id(AppleDmaState *s)
+{
+    PCIDevice *m = apple_dma_managed(s);
+
+    if (!m || !DEVICE(m)->realized || pci_get_bus(m) != s->bus) {
+        return 0;
+    }
+    /* the bus number as the guest's firmware programmed it */
+    return ADMA_MANAGED_VALID | (pci_bus_num(s->bus) & 0xff) << 8 | m->devfn;
+}
+
+/* A consistent copy of the core's counters. */
+static struct adma_core_stats adma_core_snapshot(AppleDmaState *s)
+{
+    struct adma_core_stats st;
+
+    qemu_mutex_lock(&s->lock);
+    st = *adma_core_stats(s->core);
+    qemu_mutex_unlock(&s->lock);
+    return st;
+}
+
+static uint64_t adma_mmio_read(void *opaque, hwaddr addr, unsigned size)
+{
+    AppleDmaState *s = opaque;
+    const struct adma_core_config *cfg = adma_core_config(s->core);
+
+    if (size != 4) {
+        qemu_log_mask(LOG_GUEST_ERROR, "%s: %u-byte read at 0x%" HWADDR_PRIx
+                      "\n", TYPE_APPLE_DMA_PCI, size, addr);
+        return 0;
+    }
+    switch (addr) {
+    case ADMA_REG_MAGIC:
+        return ADMA_MAGIC_VALUE;
+    case ADMA_REG_VERSION:
+        return ADMA_VERSION;
+    case ADMA_REG_FEATURES:
+        return ADMA_F_BATCH | ADMA_F_MULTISEG | ADMA_F_DIR | ADMA_F_IOMMU_SIM;
+    case ADMA_REG_MAX_BATCH:
+        return cfg->max_batch;
+    case ADMA_REG_MAX_SEGS:
+        return cfg->max_segs;
+    case ADMA_REG_PAGE_SHIFT:
+        return ADMA_PAGE_SHIFT;
+    case ADMA_REG_MANAGED_ID:
+        return adma_managed_id(s);
+    case ADMA_REG_MANAGED_SEG:
+        /* x86 and arm virt keep every PCI root bus in segment 0 */
+        return 0;
+    case ADMA_REG_LIMIT_BYTES_LO:
+        return (uint32_t)cfg->max_bytes;
+    case ADMA_REG_LIMIT_BYTES_HI:
+        return cfg->max_bytes >> 32;
+    case ADMA_REG_LIMIT_MAPS:
+        return cfg->max_maps;
+    case ADMA_REG_LIVE_MAPS:
+        return adma_core_snapshot(s).live_maps;
+    case ADMA_REG_LIVE_BYTES_LO:
+        return (uint32_t)adma_core_snapshot(s).live_bytes;
+    case ADMA_REG_LIVE_BYTES_HI:
+        return adma_core_snapshot(s).live_bytes >> 32;
+    case ADMA_REG_BAD_BATCHES:
+        return adma_core_snapshot(s).bad_batches;
+    default:
+        qemu_log_mask(LOG_GUEST_ERROR, "%s: read of unknown register 0x%"
+                      HWADDR_PRIx "\n", TYPE_APPLE_DMA_PCI, addr);
+        return 0;
+    }
+}
+
+static void adma_mmio_write(void *opaque, hwaddr addr, uint64_t val,
+                            unsigned size)
+{
+    AppleDmaState *s = opaque;
+
+    if (addr == ADMA_REG_DOORBELL && size == 8) {
+        adma_doorbell(s, val);
+        return;
+    }
+    /* a torn doorbell would name half an address: refuse it whole */
+    qemu_log_mask(LOG_GUEST_ERROR, "%s: %u-byte write of 0x%" PRIx64
+                  " at 0x%" HWADDR_PRIx " ignored (only DOORBELL, 64-bit)\n",
+                  TYPE_APPLE_DMA_PCI, size, val, addr);
+}
+
+static const MemoryRegionOps adma_mmio_ops = {
+    .read = adma_mmio_read,
+    .write = adma_mmio_write,
+    .endianness = DEVICE_LITTLE_ENDIAN,
+    .valid = {
+        .min_access_size = 4,
+        .max_access_size = 8,
+    },
+    .impl = {
+        .min_access_size = 4,
+        .max_access_size = 8,
+    },
+};
+
+/* ---- QOM: stats */
+
+static void adma_get_stats(Object *obj, Visitor *v, const char *name,
+                           void *opaque, Error **errp)
+{
+    static const char *const status_names[] = ADMA_STATUS_NAMES;
+    AppleDmaState *s = APPLE_DMA_PCI(obj);
+    struct adma_core_stats cs = { 0 };
+    struct dartsim_stats ds = { 0 };
+    const struct {
+        const char *name;
+        uint64_t *val;
+    } f[] = {
+        { "live_maps", &cs.live_maps },
+        { "live_bytes", &cs.live_bytes },
+        { "peak_maps", &cs.peak_maps },
+        { "peak_bytes", &cs.peak_bytes },
+        { "batches", &cs.batches },
+        { "bad_batches", &cs.bad_batches },
+        { "req_map", &cs.requests[ADMA_STAT_MAP] },
+        { "req_unmap", &cs.requests[ADMA_STAT_UNMAP] },
+        { "req_badop", &cs.requests[ADMA_STAT_BADOP] },
+        { "refusals", &cs.refusals },
+        { "dart_live_maps", &ds.live_maps },
+        { "dart_live_bytes", &ds.live_bytes },
+        { "dart_no_space", &ds.no_space },
+        { "dart_fragmented", &ds.fragmented },
+        { "dart_injected", &ds.injected },
+        { "translations", &ds.translations },
+        { "faults", &ds.faults },
+    };
+    bool ok;
+    size_t i;
+
+    qemu_mutex_lock(&s->lock);
+    if (s->core) {
+        cs = *adma_core_stats(s->core);
+        ds = *dartsim_stats(s->dart);
+    }
+    qemu_mutex_unlock(&s->lock);
+
+    if (!visit_start_struct(v, name, NULL, 0, errp)) {
+        return;
+    }
+    ok = true;
+    for (i = 0; ok && i < ARRAY_SIZE(f); i++) {
+        ok = visit_type_uint64(v, f[i].name, f[i].val, errp);
+    }
+    for (i = 0; ok && i < ADMA_S__COUNT; i++) {
+        g_autofree char *n = g_strdup_printf("status_%s", status_names[i]);
+
+        ok = visit_type_uint64(v, n, &cs.status[i], errp);
+    }
+    if (ok) {
+        visit_check_struct(v, errp);
+    }
+    visit_end_struct(v, NULL);
+}
+
+/* ---- life cycle */
+
+static bool adma_check_config(AppleDmaState *s, Error **errp)
+{
+    uint64_t base, size;
+
+    if (!s->managed || !*s->managed) {
+        error_setg(errp, "%s: property 'managed' (id of the managed PCI "
+                   "device) is required", TYPE_APPLE_DMA_PCI);
+        return false;
+    }
+    if (s->backend && !strcmp(s->backend, "dext")) {
+#ifdef CONFIG_DARWIN
+        error_setg(errp, "backend dext is not built into this QEMU");
+#else
+        error_setg(errp, "backend dext is only available on macOS");
+#endif
+        return false;
+    }
+    if (s->backend && strcmp(s->backend, "dartsim")) {
+        error_setg(errp, "unknown backend '%s' (expected dartsim or dext)",
+                   s->backend);
+        return false;
+    }
+    if (s->max_bytes && s->max_bytes < ADMA_PAGE_SIZE) {
+        error_setg(errp, "max-bytes must be at least %u", ADMA_PAGE_SIZE);
+        return false;
+    }
+    if (s->max_maps > ADMA_MAX_MAPS_LIMIT) {
+        error_setg(errp, "max-maps must be at most %u", ADMA_MAX_MAPS_LIMIT);
+        return false;
+    }
+    if (s->max_batch > ADMA_MAX_BATCH) {
+        error_setg(errp, "max-batch must be at most %u", ADMA_MAX_BATCH);
+        return false;
+    }
+    if ((s->aperture_base | s->aperture_size) & (ADMA_PAGE_SIZE - 1)) {
+        error_setg(errp, "aperture-base and aperture-size must be multiples "
+                   "of %u", ADMA_PAGE_SIZE);
+        return false;
+    }
+    /* the simulator's table grows with the aperture (default: max-bytes) */
+    size = s->aperture_size ? s->aperture_size :
+           ROUND_UP(s->max_bytes ? s->max_bytes : ADMA_CORE_DEFAULT_MAX_BYTES,
+                    ADMA_PAGE_SIZE);
+    base = s->aperture_base ? s->aperture_base : DARTSIM_DEFAULT_BASE;
+    if (size > ADMA_MAX_APERTURE || base + size < base) {
+        error_setg(errp, "the IOVA aperture (aperture-size, else max-bytes) "
+                   "must be at most %llu bytes and must not wrap",
+                   ADMA_MAX_APERTURE);
+        return false;
+    }
+    if (s->fail_ppm > 1000000) {
+        error_setg(errp, "fail-ppm must be at most 1000000");
+        return false;
+    }
+    return true;
+}
+
+static bool adma_init_backend(AppleDmaState *s, Error **errp)
+{
+    /* one set of limits: the core refuses what the simulator would */
+    struct adma_core_config cc = {
+        .max_bytes = s->max_bytes,
+        .max_maps = s->max_maps,
+        .max_batch = s->max_batch,
+    };
+    struct dartsim_config dc = {
+        .aperture_base = s->aperture_base,
+        .aperture_size = s->aperture_size,
+        .max_bytes = s->max_bytes,
+        .max_maps = s->max_maps,
+        .randomize = s->randomize,
+        .seed = s->seed,
+        .fail_nth = s->fail_nth,
+        .fail_ppm = s->fail_ppm,
+    };
+    struct adma_env env = {
+        .opaque = s,
+        .read = adma_env_read,
+        .write = adma_env_write,
+        .resolve = adma_env_resolve,
+    };
+
+    void *dart_mem = g_malloc0(dartsim_size(&dc));
+    void *core_mem = g_malloc0(adma_core_size(&cc));
+
+    s->dart = dartsim_init(dart_mem, &dc);
+    s->core = adma_core_init(core_mem, &cc, &env, &adma_be_ops, s);
+    if (!s->dart || !s->core) {
+        error_setg(errp, "%s: the %s rejected this configuration",
+                   TYPE_APPLE_DMA_PCI, s->dart ? "host core" : "simulator");
+        g_free(dart_mem);
+        g_free(core_mem);
+        s->dart = NULL;
+        s->core = NULL;
+        return false;
+    }
+    return true;
+}
+
+static void adma_realize(PCIDevice *pdev, Error **errp)
+{
+    AppleDmaState *s = APPLE_DMA_PCI(pdev);
+
+    if (!adma_check_config(s, errp) || !adma_init_backend(s, errp)) {
+        return;
+    }
+    if (!apple_dma_iommu_realize(s, errp)) {
+        g_free(s->core);
+        g_free(s->dart);
+        s->core = NULL;
+        s->dart = NULL;
+        return;
+    }
+    s->last_fault_page = ADMA_NO_PAGE;
+    memory_region_init_io(&s->mmio, OBJECT(s), &adma_mmio_ops, s,
+                          "apple-dma-mmio", ADMA_BAR0_SIZE);
+    pci_register_bar(pdev, 0, PCI_BASE_ADDRESS_SPACE_MEMORY, &s->mmio);
+}
+
+static void adma_exit(PCIDevice *pdev)
+{
+    AppleDmaState *s = APPLE_DMA_PCI(pdev);
+
+    apple_dma_iommu_unrealize(s);
+    adma_release_all(s);
+    qemu_mutex_lock(&s->lock);
+    g_free(s->core);
+    g_free(s->dart);
+    s->core = NULL;
+    s->dart = NULL;
+    qemu_mutex_unlock(&s->lock);
+}
+
+static void adma_reset_hold(Object *obj, ResetType type)
+{
+    adma_release_all(APPLE_DMA_PCI(obj));
+}
+
+static void adma_instance_init(Object *obj)
+{
+    AppleDmaState *s = APPLE_DMA_PCI(obj);
+
+    qemu_mutex_init(&s->lock);
+    s->unmapped = g_array_new(false, false, sizeof(struct adma_seg));
+    object_property_add(obj, "stats", "AppleDmaStats", adma_get_stats,
+                        NULL, NULL, NULL);
+}
+
+static void adma_instance_finalize(Object *obj)
+{
+    AppleDmaState *s = APPLE_DMA_PCI(obj);
+
+    g_array_free(s->unmapped, true);
+    qemu_mutex_destroy(&s->lock);
+}
+
+/* Mappings live in the host's IOMMU: nothing here could be migrated. */
+static const VMStateDescription adma_vmstate = {
+    .name = TYPE_APPLE_DMA_PCI,
+    .unmigratable = 1,
+};
+
+static const Property adma_properties[] = {
+    DEFINE_PROP_STRING("managed", AppleDmaState, managed),
+    DEFINE_PROP_STRING("backend", AppleDmaState, backend),
+    DEFINE_PROP_UINT64("max-bytes", AppleDmaState, max_bytes, 0),
+    DEFINE_PROP_UINT32("max-maps", AppleDmaState, max_maps, 0),
+    DEFINE_PROP_UINT32("max-batch", AppleDmaState, max_batch, 0),
+    DEFINE_PROP_UINT64("aperture-base", AppleDmaState, aperture_base,
+                       ADMA_DEFAULT_APERTURE_BASE),
+    DEFINE_PROP_UINT64("aperture-size", AppleDmaState, aperture_size, 0),
+    DEFINE_PROP_BOOL("randomize", AppleDmaState, randomize, false),
+    DEFINE_PROP_UINT64("seed", AppleDmaState, seed, 0),
+    DEFINE_PROP_UINT64("fail-nth", AppleDmaState, fail_nth, 0),
+    DEFINE_PROP_UINT32("fail-ppm", AppleDmaState, fail_ppm, 0),
+    DEFINE_PROP_UINT64("msi-base", AppleDmaState, msi_base, 0),
+    DEFINE_PROP_UINT64("msi-size", AppleDmaState, msi_size, 0),
+};
+
+static void adma_class_init(ObjectClass *klass, void *data)
+{
+    DeviceClass *dc = DEVICE_CLASS(klass);
+    PCIDeviceClass *k = PCI_DEVICE_CLASS(klass);
+    ResettableClass *rc = RESETTABLE_CLASS(klass);
+
+    k->realize = adma_realize;
+    k->exit = adma_exit;
+    k->vendor_id = ADMA_PCI_VENDOR_ID;
+    k->device_id = ADMA_PCI_DEVICE_ID;
+    k->revision = ADMA_PCI_REVISION;
+    k->class_id = ADMA_PCI_CLASS;
+    rc->phases.hold = adma_reset_hold;
+    dc->vmsd = &adma_vmstate;
+    dc->desc = "Apple DART DMA-mapping paravirtual device";
+    /* the managed device's DMA address space is chosen when it is plugged */
+    dc->hotpluggable = false;
+    device_class_set_props(dc, adma_properties);
+    set_bit(DEVICE_CATEGORY_MISC, dc->categories);
+}
+
+static const TypeInfo adma_info = {
+    .name = TYPE_APPLE_DMA_PCI,
+    .parent = TYPE_PCI_DEVICE,
+    .instance_size = sizeof(AppleDmaState),
+    .instance_init = adma_instance_init,
+    .instance_finalize = adma_instance_finalize,
+    .class_init = adma_class_init,
+    .interfaces = (InterfaceInfo[]) {
+        { INTERFACE_CONVENTIONAL_PCI_DEVICE },
+        { },
+    },
+};
+
+static void adma_register_types(void)
+{
+    type_register_static(&adma_info);
+}
+
+type_init(adma_register_types)
