@@ -40,8 +40,9 @@ die() { echo "qemu/build.sh: $*" >&2; exit 1; }
 # --- which QEMU -------------------------------------------------------------
 if [ -n "${QEMU_SRC:-}" ]; then
 	QEMU_SRC=$(cd "$QEMU_SRC" 2>/dev/null && pwd) || die "QEMU_SRC: no such directory"
-	[ -f "$QEMU_SRC/VERSION" ] && [ -x "$QEMU_SRC/configure" ] && [ -f "$QEMU_SRC/hw/misc/edu.c" ] ||
+	if [ ! -f "$QEMU_SRC/VERSION" ] || [ ! -x "$QEMU_SRC/configure" ] || [ ! -f "$QEMU_SRC/hw/misc/edu.c" ]; then
 		die "QEMU_SRC=$QEMU_SRC is not a QEMU source tree (no VERSION, configure, hw/misc/edu.c)"
+	fi
 	[ -f "$QEMU_SRC/subprojects/keycodemapdb/README" ] ||   # configure runs offline
 		die "QEMU_SRC lacks subprojects: run 'meson subprojects download' there, or use a release tarball"
 	version=$(cat "$QEMU_SRC/VERSION")
@@ -69,8 +70,9 @@ if [ "$print_only" = 1 ]; then echo "$bld"; exit 0; fi
 # --- cache key and fast path ------------------------------------------------
 # sorted names + contents of everything under our three dirs
 if command -v sha256sum >/dev/null; then shatool=(sha256sum); else shatool=(shasum -a 256); fi
-dirs=$(cd "$repo" && for d in qemu host protocol; do [ -d "$d" ] && echo "$d"; done; true)
-ours_hash=$(cd "$repo" && find $dirs -type f -print0 | LC_ALL=C sort -z | xargs -0 "${shatool[@]}" |
+dirs=()
+for d in qemu host protocol; do [ -d "$repo/$d" ] && dirs+=("$d"); done
+ours_hash=$(cd "$repo" && find "${dirs[@]}" -type f -print0 | LC_ALL=C sort -z | xargs -0 "${shatool[@]}" |
 	"${shatool[@]}" | cut -c1-16)
 key=$version-$ours_hash
 
@@ -103,12 +105,12 @@ if [ "$(cat "$root/origin" 2>/dev/null)" != "$origin" ] || ! "${G[@]}" rev-parse
 		(cd "$QEMU_SRC" && tar -cf - --exclude=.git --exclude=./build .) | tar -xf - -C "$src"
 	else
 		mkdir -p "$cache/dl"
-		tarball=$(ls "$cache/dl/qemu_$upver".orig.tar.* 2>/dev/null | head -n1 || true)
-		if [ -z "$tarball" ]; then
+		tarball() { for t in "$cache/dl/qemu_$upver".orig.tar.*; do [ -f "$t" ] && echo "$t" && return; done; true; }
+		if [ -z "$(tarball)" ]; then
 			(cd "$cache/dl" && apt-get source -q --download-only --tar-only "qemu=$debver" >&2) ||
 				die "apt-get source qemu=$debver failed"
-			tarball=$(ls "$cache/dl/qemu_$upver".orig.tar.* | head -n1)
 		fi
+		tarball=$(tarball)
 		tar -xf "$tarball" -C "$src" --strip-components=1
 	fi
 	[ "$(cat "$src/VERSION")" = "$version" ] || die "unpacked tree says QEMU $(cat "$src/VERSION"), expected $version"
@@ -159,6 +161,7 @@ blobs=--disable-install-blobs
 [ -f "$src/pc-bios/bios-256k.bin" ] && blobs=--enable-install-blobs && fw=''
 # --disable-download: offline; configure's venv then takes meson >= 1.5 and
 # pycotap from the system (Debian: backports) or from python/wheels (upstream)
+# shellcheck disable=SC2054 # the commas are meant
 cfg=(--python="$py" --target-list=x86_64-softmmu,aarch64-softmmu --disable-docs --disable-werror
 	--without-default-features "$accel" --enable-tcg --enable-slirp --enable-fdt=system --enable-pixman
 	"$blobs" --disable-download)
@@ -177,11 +180,12 @@ if [ -n "$fw" ]; then
 	for d in "${fwdirs[@]}"; do mkdir -p "$bld/qemu-bundle$(dirname "$d")"; ln -sfn "$d" "$bld/qemu-bundle$d"; done
 fi
 
-# --- build: the two emulators and every qtest (not QEMU's unit/fp tests) ----
+# --- build: the two emulators and our qtest (QTESTS= adds QEMU's own) -------
 jobs=$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 2)
 say "building ($key) with $jobs jobs"
 ninja -C "$bld" build.ninja >&2 || die "meson regeneration failed"   # so new qtests are listed
-qtests=$(ninja -C "$bld" -t targets rule c_LINKER | grep '^tests/qtest/[^/]*$' || true)
+qtests="tests/qtest/apple-dma-test ${QTESTS:-}"
+# shellcheck disable=SC2086 # one target per word
 ninja -C "$bld" -j"$jobs" qemu-system-x86_64 qemu-system-aarch64 $qtests >&2 || die "build failed"
 echo "$key" >"$root/stamp"
 link_build
