@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# tests/vm/mkinitramfs.sh KERNEL_ROOT OUT [APPLE_DMA_KO] — the test initramfs.
+#
+# KERNEL_ROOT is what tests/vm/kernel.sh prints. The archive holds:
+#   /init                  tests/vm/init (busybox sh)
+#   /bin/busybox + applets busybox-static
+#   /bin/workload          tests/vm/workload.c, gcc -static
+#   /lib/modules/*.ko      nvme.ko and everything modules.dep says it needs,
+#                          /lib/modules/order = load order (dependencies first)
+#   /lib/modules/apple_dma.ko  when given
+# Rebuilt only when an input is newer than OUT.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+[ $# -ge 2 ] && [ $# -le 3 ] || { echo "usage: $0 KERNEL_ROOT OUT [APPLE_DMA_KO]" >&2; exit 2; }
+kroot=$1 out=$2 ko=${3:-}
+die() { echo "tests/vm/mkinitramfs.sh: $*" >&2; exit 1; }
+
+kver=$(ls "$kroot/lib/modules")
+[ "$(echo "$kver" | wc -l)" = 1 ] || die "$kroot/lib/modules holds more than one kernel"
+mods=$kroot/lib/modules/$kver
+busybox=/bin/busybox
+[ -x "$busybox" ] && ! readelf -l "$busybox" 2>/dev/null | grep -q 'program interpreter' ||
+	die "no static $busybox (Debian package busybox-static: scripts/deps.sh vm)"
+[ -z "$ko" ] || [ -f "$ko" ] || die "no $ko"
+
+outdir=$(dirname "$out")
+mkdir -p "$outdir"
+wl=$outdir/workload
+if [ ! -x "$wl" ] || [ "$here/workload.c" -nt "$wl" ]; then
+	gcc -static -O2 -Wall -Wextra -pthread -o "$wl" "$here/workload.c" ||
+		die "cannot build the workload (gcc, libc6-dev: scripts/deps.sh vm)"
+fi
+
+inputs=("$here/init" "$here/mkinitramfs.sh" "$here/mkcpio.py" "$wl" "$mods/modules.dep" ${ko:+"$ko"})
+fresh=1
+[ -f "$out" ] || fresh=0
+for f in "${inputs[@]}"; do [ "$f" -nt "$out" ] && fresh=0; done
+# the same archive for another .ko (or none) is not fresh either
+[ "$(cat "$out.ko" 2>/dev/null)" = "${ko:-none}" ] || fresh=0
+[ "$fresh" = 1 ] && exit 0
+
+# modules.dep: "kernel/a.ko: kernel/b.ko kernel/c.ko" - load deps first
+declare -A seen=()
+order=()
+add_module() {
+	local m=$1 deps d
+	[ -n "${seen[$m]:-}" ] && return 0
+	seen[$m]=1
+	deps=$(awk -v m="$m:" '$1 == m { $1 = ""; print; exit }' "$mods/modules.dep")
+	grep -q "^$m:" "$mods/modules.dep" || die "$m is not in $mods/modules.dep"
+	for d in $deps; do add_module "$d"; done
+	order+=("$m")
+}
+add_module kernel/drivers/nvme/host/nvme.ko
+
+stage=$(mktemp -d "$outdir/initramfs.XXXXXX")
+trap 'rm -rf "$stage"' EXIT
+mkdir -p "$stage"/{bin,dev,proc,sys,lib/modules,tmp}
+cp "$busybox" "$stage/bin/busybox"
+for applet in $("$busybox" --list); do
+	[ "$applet" = busybox ] || ln -s busybox "$stage/bin/$applet"
+done
+cp "$wl" "$stage/bin/workload"
+cp "$here/init" "$stage/init"
+chmod 755 "$stage/init"
+for m in "${order[@]}"; do
+	cp "$mods/$m" "$stage/lib/modules/"
+	basename "$m" >>"$stage/lib/modules/order"
+done
+[ -z "$ko" ] || cp "$ko" "$stage/lib/modules/apple_dma.ko"
+
+py=/usr/bin/python3
+[ -x "$py" ] || py=python3
+"$py" "$here/mkcpio.py" "$out" "$stage" dev/console:c:5:1:600 dev/null:c:1:3:666
+echo "${ko:-none}" >"$out.ko"
+echo "vm: initramfs $out ($kver, modules: $(tr '\n' ' ' <"$stage/lib/modules/order")${ko:+apple_dma.ko})" >&2

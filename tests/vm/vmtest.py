@@ -1,0 +1,302 @@
+#!/usr/bin/env python3
+"""vmtest.py - the end-to-end scenarios of `make vmtest`.
+
+    vmtest.py --qemu Q --kernel K --initrd I [--logdir D] SCENARIO...
+
+Each scenario boots the guest once (tests/vm/init + workload) behind
+apple-dma-pci with the DART simulator and asserts on what the guest prints and
+on the host's stats read over QMP:
+
+  a  >= 256 MiB of seeded data through the NVMe disk, read back after the
+     caches are dropped, checksums equal; 0 DART faults
+  b  the same under tiny host limits (512 mappings, 16 MiB): the host refuses,
+     the kernel retries or fails the I/O, everything it said was written reads
+     back intact, no oops
+  c  4 threads on disjoint regions from 2 vCPUs, both NVMe I/O queues busy
+  d  unbind the disk, rmmod apple_dma: no mapping left on the host
+  e  guest debugfs stats and host stats agree at one quiescent moment
+  f  the host fails 2% of mappings on purpose (fail-ppm): the kernel retries
+     or fails the I/O, what it said was written reads back intact
+
+Prints "PASS|FAIL <scenario> ..." per scenario and "N passed, N failed";
+exits 1 if any failed. Python standard library only.
+"""
+import argparse
+import json
+import os
+import sys
+import time
+
+sys.dont_write_bytecode = True   # no __pycache__ in the source tree
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import vm  # noqa: E402
+
+MiB = 1 << 20
+STATUS_NAMES = ("pending", "ok", "invalid", "range", "no_space", "bad_handle",
+                "io_error", "fragmented", "too_many", "bad_block")
+TINY_MAPS = 512
+TINY_BYTES = 16 * MiB
+
+# Guest debugfs name -> host QMP name, for values that count the same thing.
+AGREE = [("live_host_maps", "live_maps"), ("mapped_bytes", "live_bytes"),
+         ("peak_host_maps", "peak_maps"), ("peak_mapped_bytes", "peak_bytes"),
+         ("doorbells", "batches"), ("req_map", "req_map"),
+         ("req_unmap", "req_unmap"), ("refusals", "refusals")] + \
+        [("refused_" + n, "status_" + n) for n in STATUS_NAMES if n not in ("pending", "ok")]
+
+
+class Check:
+    """Collects failed expectations and notes for one scenario."""
+
+    def __init__(self):
+        self.failed = []
+        self.notes = []
+
+    def expect(self, cond, what):
+        if not cond:
+            self.failed.append(what)
+        return cond
+
+    def note(self, text):
+        self.notes.append(text)
+
+
+def common(c, res, final_tag, workload=True):
+    """What every scenario needs: a clean run, the workload verified, no
+    DART fault, nothing malformed on the wire."""
+    c.expect(res.reason == "done", "guest did not finish (%s after %.0f s)"
+             % (res.reason, res.elapsed))
+    c.expect(res.done_status == 0, "guest reported failure: %s"
+             % ("; ".join(res.fails) or "status=%s" % res.done_status))
+    c.expect(not res.console_errors, "kernel trouble on the console: %s"
+             % " | ".join(res.console_errors[:3]))
+    c.expect(not res.host_errors, "host side: %s" % "; ".join(res.host_errors))
+    h = res.hstats.get(final_tag)
+    if not c.expect(h is not None, "no host stats at '%s'" % final_tag):
+        last = res.hstats.get("done")
+        if last:
+            c.note("host at the end: %d maps, %d refusals, %d translations, %d faults" % (
+                last.get("req_map", -1), last.get("refusals", -1),
+                last.get("translations", -1), last.get("faults", -1)))
+        return None, None
+    c.expect(h.get("faults") == 0, "DART faults: %s" % h.get("faults"))
+    c.expect(h.get("bad_batches") == 0, "bad batches: %s" % h.get("bad_batches"))
+    c.expect(h.get("req_badop") == 0, "bad requests: %s" % h.get("req_badop"))
+    c.expect(h.get("req_map", 0) > 0, "the host saw no MAP request")
+    c.note("host: %d doorbells, %d maps, %d unmaps, peak %d maps / %.1f MiB, "
+           "%d translations, %d faults" % (
+               h.get("batches", -1), h.get("req_map", -1), h.get("req_unmap", -1),
+               h.get("peak_maps", -1), h.get("peak_bytes", 0) / MiB,
+               h.get("translations", -1), h.get("faults", -1)))
+    t = None
+    if workload:
+        t = res.total()
+        if c.expect(t is not None, "workload printed no total"):
+            c.expect(t.get("status") == "pass", "workload verification failed: %s"
+                     % " | ".join(res.chunks[:3]))
+            c.expect(t.get("write_sum") == t.get("read_sum"), "checksums differ")
+            c.expect(t.get("mismatched") == 0 and t.get("read_errors") == 0,
+                     "mismatched=%s read_errors=%s" % (t.get("mismatched"), t.get("read_errors")))
+            c.expect(t.get("bytes_read") == t.get("bytes_ok"), "read back fewer bytes than written")
+            # the disk's DMA really went through the simulated DART
+            c.expect(h.get("translations", 0) > 0, "no DMA was translated by the DART")
+            c.note("workload: %s MiB written ok, %s chunks failed, write %s s, read %s s" % (
+                t.get("bytes_ok", 0) // MiB, t.get("chunks_failed"), t.get("write_s"),
+                t.get("read_s")))
+    return h, t
+
+
+def check_a(c, res):
+    h, t = common(c, res, "end")
+    if t:
+        c.expect(t.get("bytes_ok", 0) >= 256 * MiB and t.get("chunks_failed") == 0,
+                 "not all of 256 MiB written (bytes_ok=%s)" % t.get("bytes_ok"))
+        c.expect(t.get("bytes_read", 0) >= 256 * MiB, "fewer than 256 MiB read back")
+
+
+def check_b(c, res):
+    h, t = common(c, res, "end")
+    if not h:
+        return
+    refused = h.get("refusals", 0)
+    dart = h.get("dart_no_space", 0) + h.get("dart_fragmented", 0)
+    c.expect(refused > 0, "the host never refused (refusals=0): the limits were not reached")
+    c.expect(h.get("status_no_space", 0) + h.get("status_fragmented", 0) > 0,
+             "no NO_SPACE/FRAGMENTED refusal")
+    c.expect(h.get("peak_maps", 0) <= TINY_MAPS, "peak_maps %s above max-maps %d"
+             % (h.get("peak_maps"), TINY_MAPS))
+    c.expect(h.get("peak_bytes", 0) <= TINY_BYTES, "peak_bytes %s above max-bytes %d"
+             % (h.get("peak_bytes"), TINY_BYTES))
+    c.note("refusals: %d (no_space %d, fragmented %d; dart no_space+fragmented %d); "
+           "guest-visible I/O errors: %d console lines" % (
+               refused, h.get("status_no_space", 0), h.get("status_fragmented", 0), dart,
+               res.io_errors))
+    if t:
+        c.expect(t.get("chunks_ok", 0) > 0, "no chunk was written at all")
+
+
+def check_c(c, res):
+    h, t = common(c, res, "end")
+    threads = [r for r in res.results if r.get("phase") == "thread"]
+    c.expect(len(threads) == 4, "expected 4 workload threads, got %d" % len(threads))
+    for r in threads:
+        c.expect(r.get("verified") == r.get("chunks") and r.get("write_failed") == 0,
+                 "thread %s: %s of %s chunks verified" % (r.get("thread"), r.get("verified"),
+                                                         r.get("chunks")))
+    if t:
+        c.expect(t.get("cpus", 0) >= 2, "writes were issued from %s vCPU(s), expected >= 2"
+                 % t.get("cpus"))
+    # With MSI-X the disk has an I/O queue per CPU, used by the submitting
+    # CPU: then every I/O queue must have completed something.
+    busy = {}
+    for line in res.irqs:
+        parts = line.split()
+        if parts and parts[0] != "nvme0q0":
+            busy[parts[0]] = sum(int(x) for x in parts[1:] if x.isdigit())
+    if len(busy) >= 2:
+        idle = [q for q, n in busy.items() if n == 0]
+        c.expect(not idle, "NVMe I/O queue(s) %s saw no completion" % idle)
+    c.note("writes from %s vCPUs; NVMe I/O queue interrupts: %s" % (
+        t.get("cpus") if t else "?",
+        ", ".join("%s=%d" % kv for kv in sorted(busy.items())) or "none"))
+
+
+def check_d(c, res):
+    h, t = common(c, res, "unloaded")
+    before = res.hstats.get("loaded")
+    c.expect(any(s.startswith("unload rc=0") for s in res.steps), "unload step did not succeed")
+    if before:
+        c.expect(before.get("live_maps", 0) > 0,
+                 "no live host mapping while the disk was bound (nothing to undo)")
+    if h:
+        for k in ("live_maps", "live_bytes", "dart_live_maps", "dart_live_bytes"):
+            c.expect(h.get(k) == 0, "after rmmod: host %s = %s" % (k, h.get(k)))
+        c.note("live host maps: %s while loaded -> %s after unbind + rmmod" % (
+            before.get("live_maps") if before else "?", h.get("live_maps")))
+
+
+def check_e(c, res):
+    h, t = common(c, res, "quiet")
+    g, g2 = res.gstats.get("quiet"), res.gstats2.get("quiet")
+    if not (c.expect(g and "absent" not in g, "no guest debugfs stats") and h and g2):
+        return
+    names = [gk for gk, _ in AGREE]
+    c.expect(all(g.get(k) == g2.get(k) for k in names),
+             "guest stats moved while the host read its own: not quiescent")
+    agreed = 0
+    for gk, hk in AGREE:
+        if not c.expect(gk in g, "guest stats lack %s" % gk):
+            continue
+        if gk.startswith("peak_") and h.get("refusals"):
+            # a batch rolled back after a refusal was live on the host for a
+            # moment, never committed in the guest: host peak >= guest peak
+            ok = isinstance(h.get(hk), int) and h[hk] >= g[gk]
+        else:
+            ok = g[gk] == h.get(hk)
+        if c.expect(ok, "guest %s=%s but host %s=%s" % (gk, g[gk], hk, h.get(hk))):
+            agreed += 1
+    c.note("%d of %d counters agree (live maps %s, req_map %s, doorbells %s)" % (
+        agreed, len(AGREE), h.get("live_maps"), h.get("req_map"), h.get("batches")))
+
+
+def check_f(c, res):
+    h, t = common(c, res, "end")
+    if not h:
+        return
+    inj = h.get("dart_injected", 0)
+    c.expect(inj > 0, "no map failed: the injection did not fire")
+    c.expect(h.get("status_io_error", 0) == inj, "host answered io_error %s times for %s "
+             "injected failures" % (h.get("status_io_error"), inj))
+    c.note("injected map failures: %d; chunks the kernel failed: %s" % (
+        inj, t.get("chunks_failed") if t else "?"))
+
+
+SCENARIOS = {
+    "a": dict(title="256 MiB written, caches dropped, read back, 0 faults",
+              wl="-n a -m 256 -t 1 -w mixed -s 11", steps=["wl", "sync:end"],
+              timeout=600, check=check_a),
+    "b": dict(title="tiny host limits: refusals handled, written data intact",
+              adma="max-maps=%d,max-bytes=%d" % (TINY_MAPS, TINY_BYTES),
+              wl="-n b -m 256 -t 8 -c 4096 -w mixed -k -g 32 -s 12", steps=["wl", "sync:end"],
+              timeout=600, check=check_b),
+    "c": dict(title="4 threads on 2 vCPUs, disjoint regions, verified",
+              wl="-n c -m 128 -t 4 -w mixed -s 13", steps=["wl", "irqs", "sync:end"],
+              timeout=600, check=check_c),
+    "d": dict(title="unbind + rmmod leaves no host mapping",
+              wl="-n d -m 32 -t 2 -s 14", steps=["wl", "sync:loaded", "unload", "sync:unloaded"],
+              timeout=300, check=check_d),
+    "e": dict(title="guest and host stats agree when quiescent",
+              wl="-n e -m 32 -t 2 -s 15", steps=["wl", "sync:quiet"],
+              timeout=300, check=check_e),
+    "f": dict(title="injected host map failures: retried, written data intact",
+              adma="fail-ppm=20000,seed=7",
+              wl="-n f -m 128 -t 2 -w mixed -k -s 16", steps=["wl", "sync:end"],
+              timeout=600, check=check_f),
+}
+
+
+def run_scenario(name, args, accel):
+    sc = SCENARIOS[name]
+    log = os.path.join(args.logdir, "%s.console.log" % name)
+    adma = ",".join(o for o in (sc.get("adma", ""), args.adma) if o)
+    v = vm.Vm(args.qemu, args.kernel, args.initrd, log, adma=adma,
+              steps=sc["steps"], wl=sc["wl"], admaargs=args.admaargs, accel=accel,
+              extra_append=args.append, echo=args.verbose)
+    res = v.run(sc["timeout"])
+    c = Check()
+    sc["check"](c, res)
+    with open(os.path.join(args.logdir, "%s.json" % name), "w") as f:
+        json.dump({"scenario": name, "title": sc["title"], "reason": res.reason,
+                   "elapsed_s": round(res.elapsed, 1), "failed": c.failed, "notes": c.notes,
+                   "results": res.results, "host_stats": res.hstats,
+                   "guest_stats": res.gstats, "guest_stats_after": res.gstats2,
+                   "steps": res.steps, "irqs": res.irqs, "chunks": res.chunks,
+                   "console_errors": res.console_errors}, f, indent=1)
+    return c, res
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--qemu", required=True)
+    ap.add_argument("--kernel", required=True)
+    ap.add_argument("--initrd", required=True)
+    ap.add_argument("--logdir", default="build/vm")
+    ap.add_argument("--accel", default="auto", help="auto (probe), tcg or kvm")
+    ap.add_argument("--admaargs", default="", help="apple_dma module parameters")
+    ap.add_argument("--adma", default="", help="extra apple-dma-pci options")
+    ap.add_argument("--append", default="", help="extra guest kernel arguments")
+    ap.add_argument("--verbose", action="store_true", help="echo the consoles")
+    ap.add_argument("scenarios", nargs="*", default=sorted(SCENARIOS))
+    args = ap.parse_args()
+    unknown = [s for s in args.scenarios if s not in SCENARIOS]
+    if unknown:
+        ap.error("unknown scenario(s) %s; known: %s" % (" ".join(unknown), " ".join(sorted(SCENARIOS))))
+    os.makedirs(args.logdir, exist_ok=True)
+    if args.accel == "auto":
+        accel, why = vm.choose_accel(args.qemu, args.kernel, args.initrd, args.logdir)
+    else:
+        accel, why = (vm.KVM if args.accel == "kvm" else vm.TCG), "--accel " + args.accel
+    print("vmtest: accelerator %s; logs in %s" % (why, args.logdir), flush=True)
+    passed = failed = 0
+    t0 = time.monotonic()
+    for name in args.scenarios:
+        print("---- %s: %s" % (name, SCENARIOS[name]["title"]), flush=True)
+        c, res = run_scenario(name, args, accel)
+        for n in c.notes:
+            print("     %s" % n)
+        for f in c.failed:
+            print("     ! %s" % f)
+        verdict = "PASS" if not c.failed else "FAIL"
+        print("%s %s (%.1f s)%s" % (verdict, name, res.elapsed,
+                                    "" if not c.failed else "  log: %s" % res.log), flush=True)
+        if c.failed:
+            failed += 1
+        else:
+            passed += 1
+    print("vmtest: %.0f s in all" % (time.monotonic() - t0))
+    print("%d passed, %d failed" % (passed, failed))
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()
