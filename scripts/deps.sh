@@ -39,9 +39,17 @@ if [ "$(id -u)" != 0 ]; then
 fi
 echo "deps.sh: installing ${want_plain[*]} ${want_bpo[*]}" >&2
 stamp=/var/lib/apt/periodic/egpu-vm-update-stamp
-if [ ! -f "$stamp" ] || [ -n "$(find /etc/apt/sources.list.d -newer "$stamp" 2>/dev/null)" ]; then
+update() {
 	apt-get -q -o DPkg::Lock::Timeout=900 update >/dev/null
 	mkdir -p "$(dirname "$stamp")" && touch "$stamp"
+}
+# lists older than a day, or older than our source entries, are refreshed
+if [ ! -f "$stamp" ] || [ -n "$(find "$stamp" -mmin +1440)" ] ||
+	[ -n "$(find /etc/apt/sources.list.d -newer "$stamp" 2>/dev/null)" ]; then
+	update
 fi
-[ ${#want_plain[@]} -eq 0 ] || apt-get "${APT_OPTS[@]}" install "${want_plain[@]}" >/dev/null
-[ ${#want_bpo[@]} -eq 0 ] || apt-get "${APT_OPTS[@]}" -t bookworm-backports install "${want_bpo[@]}" >/dev/null
+install() {   # a stale list shows as a failed download: refresh once, retry
+	apt-get "${APT_OPTS[@]}" "$@" >/dev/null || { update && apt-get "${APT_OPTS[@]}" "$@" >/dev/null; }
+}
+[ ${#want_plain[@]} -eq 0 ] || install install "${want_plain[@]}"
+[ ${#want_bpo[@]} -eq 0 ] || install -t bookworm-backports install "${want_bpo[@]}"
