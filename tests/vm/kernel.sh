@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# tests/vm/kernel.sh [--print-version] [amd64] — the Debian guest kernel, cached.
+# tests/vm/kernel.sh [--print-version] [amd64|arm64] — the Debian guest kernel, cached.
 #
-# The kernel is the one Debian's meta-package linux-image-amd64 depends on
-# (bookworm: linux-image-6.1.0-N-amd64), the same discovery guest/build.sh
+# The kernel is the one Debian's meta-package linux-image-ARCH depends on
+# (bookworm: linux-image-6.1.0-N-ARCH), the same discovery guest/build.sh
 # uses for the headers ("stable" series), so the module is built for exactly
-# this kernel. Only amd64 guests are booted here: the machine's apt lists are
-# amd64 only (guest/build.sh keeps private arm64 lists for its cross builds).
+# this kernel. amd64 (the default) uses the machine's apt lists, arm64 the
+# private arm64 lists guest/build.sh keeps for its cross builds (debarch.sh).
 # The package is fetched with `apt-get download` (never installed), unpacked
 # with dpkg-deb -x, and depmod is run on the unpacked tree:
 #   ${EGPU_CACHE:-~/.cache/egpu-vm}/kernels/<kver>/root/
@@ -19,23 +19,25 @@ print_version=0
 for a in "$@"; do
 	case "$a" in
 	--print-version) print_version=1 ;;
-	amd64) arch=$a ;;
-	*) echo "usage: tests/vm/kernel.sh [--print-version] [amd64]" >&2; exit 2 ;;
+	amd64|arm64) arch=$a ;;
+	*) echo "usage: tests/vm/kernel.sh [--print-version] [amd64|arm64]" >&2; exit 2 ;;
 	esac
 done
 cache=${EGPU_CACHE:-$HOME/.cache/egpu-vm}/kernels
 die() { echo "tests/vm/kernel.sh: $*" >&2; exit 1; }
+# shellcheck source=debarch.sh
+. "$(dirname "$0")/debarch.sh"
 
 pkg=''
 if command -v apt-cache >/dev/null; then
-	pkg=$(apt-cache depends "linux-image-$arch" 2>/dev/null |
+	pkg=$(deb_apt_cache "$arch" depends "linux-image-$arch" 2>/dev/null |
 		awk '$1 == "Depends:" && $2 ~ /^linux-image-[0-9]/ { print $2; exit }')
 fi
 if [ -n "$pkg" ]; then
 	kver=${pkg#linux-image-}
 else
 	# offline: take the one kernel already cached for this arch
-	cached=$(cd "$cache" 2>/dev/null && ls -d -- *-"$arch" 2>/dev/null || true)
+	cached=$(cd "$cache" 2>/dev/null && ls -d -- [0-9]*-"$arch" 2>/dev/null || true)
 	[ "$(echo "$cached" | grep -c .)" = 1 ] ||
 		die "apt knows no linux-image-$arch (run apt-get update) and the cache holds '${cached:-nothing}'"
 	kver=$cached
@@ -56,8 +58,7 @@ if command -v flock >/dev/null; then exec 9>"$dir/lock"; flock 9; fi
 deb=$(ls "$dir/${pkg}"_*.deb 2>/dev/null | head -n1 || true)
 if [ -z "$deb" ]; then
 	echo "kernel: downloading $pkg" >&2
-	# apt's sandbox user cannot write to a root-owned cache; say so quietly
-	(cd "$dir" && apt-get download -q "$pkg" 2>&1 >/dev/null | grep -v 'unsandboxed' >&2) || true
+	deb_download "$arch" "$dir" "$pkg" || true
 	deb=$(ls "$dir/${pkg}"_*.deb 2>/dev/null | head -n1 || true)
 	[ -n "$deb" ] || die "apt-get download $pkg failed"
 fi

@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
-# tests/vm/mkinitramfs.sh KERNEL_ROOT OUT [APPLE_DMA_KO] — the test initramfs.
+# tests/vm/mkinitramfs.sh [--arch amd64|arm64] [--busybox FILE] KERNEL_ROOT OUT [APPLE_DMA_KO]
+#   — the test initramfs.
 #
 # KERNEL_ROOT is what tests/vm/kernel.sh prints. The archive holds:
 #   /init                  tests/vm/init (busybox sh)
-#   /bin/busybox + applets busybox-static
-#   /bin/workload          tests/vm/workload.c, gcc -static
+#   /bin/busybox + applets FILE (default /bin/busybox: busybox-static);
+#                          the applet links are those /bin/busybox lists (an
+#                          arm64 FILE cannot run here to list its own; both
+#                          are Debian's busybox-static, one configuration)
+#   /bin/workload          tests/vm/workload.c, gcc -static (arm64:
+#                          aarch64-linux-gnu-gcc, libc6-dev-arm64-cross)
 #   /lib/modules/*.ko      nvme.ko and everything modules.dep says it needs,
 #                          /lib/modules/order = load order (dependencies first)
 #   /lib/modules/apple_dma.ko  when given
@@ -12,32 +17,50 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
-[ $# -ge 2 ] && [ $# -le 3 ] || { echo "usage: $0 KERNEL_ROOT OUT [APPLE_DMA_KO]" >&2; exit 2; }
+usage="usage: $0 [--arch amd64|arm64] [--busybox FILE] KERNEL_ROOT OUT [APPLE_DMA_KO]"
+arch=amd64 busybox=/bin/busybox
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--arch) arch=${2:?$usage}; shift 2 ;;
+	--busybox) busybox=${2:?$usage}; shift 2 ;;
+	*) break ;;
+	esac
+done
+[ $# -ge 2 ] && [ $# -le 3 ] || { echo "$usage" >&2; exit 2; }
 kroot=$1 out=$2 ko=${3:-}
 die() { echo "tests/vm/mkinitramfs.sh: $*" >&2; exit 1; }
+case "$arch" in
+amd64) cc=gcc wl_name=workload elf=x86-64 ccpkg="gcc, libc6-dev" ;;
+arm64) cc=aarch64-linux-gnu-gcc wl_name=workload-arm64 elf=AArch64
+	ccpkg="gcc-aarch64-linux-gnu, libc6-dev-arm64-cross" ;;
+*) die "unknown architecture '$arch' (amd64 or arm64)" ;;
+esac
 
 kver=$(ls "$kroot/lib/modules")
 [ "$(echo "$kver" | wc -l)" = 1 ] || die "$kroot/lib/modules holds more than one kernel"
 mods=$kroot/lib/modules/$kver
-busybox=/bin/busybox
+# the applet list comes from the machine's own busybox
+[ -x /bin/busybox ] && ! readelf -l /bin/busybox 2>/dev/null | grep -q 'program interpreter' ||
+	die "no static /bin/busybox (Debian package busybox-static: scripts/deps.sh vm)"
 [ -x "$busybox" ] && ! readelf -l "$busybox" 2>/dev/null | grep -q 'program interpreter' ||
-	die "no static $busybox (Debian package busybox-static: scripts/deps.sh vm)"
+	die "no static $busybox"
+readelf -h "$busybox" | grep -qi "Machine:.*$elf" || die "$busybox is not an $arch program"
 [ -z "$ko" ] || [ -f "$ko" ] || die "no $ko"
 
 outdir=$(dirname "$out")
 mkdir -p "$outdir"
-wl=$outdir/workload
+wl=$outdir/$wl_name
 if [ ! -x "$wl" ] || [ "$here/workload.c" -nt "$wl" ]; then
-	gcc -static -O2 -Wall -Wextra -pthread -o "$wl" "$here/workload.c" ||
-		die "cannot build the workload (gcc, libc6-dev: scripts/deps.sh vm)"
+	"$cc" -static -O2 -Wall -Wextra -pthread -o "$wl" "$here/workload.c" ||
+		die "cannot build the workload ($ccpkg: scripts/deps.sh vm)"
 fi
 
-inputs=("$here/init" "$here/mkinitramfs.sh" "$here/mkcpio.py" "$wl" "$mods/modules.dep" ${ko:+"$ko"})
+inputs=("$here/init" "$here/mkinitramfs.sh" "$here/mkcpio.py" "$busybox" "$wl" "$mods/modules.dep" ${ko:+"$ko"})
 fresh=1
 [ -f "$out" ] || fresh=0
 for f in "${inputs[@]}"; do [ "$f" -nt "$out" ] && fresh=0; done
 # the same archive for another .ko (or none) is not fresh either
-[ "$(cat "$out.ko" 2>/dev/null)" = "${ko:-none}" ] || fresh=0
+[ "$(cat "$out.ko" 2>/dev/null)" = "${ko:-none} $busybox" ] || fresh=0
 [ "$fresh" = 1 ] && exit 0
 
 # modules.dep: "kernel/a.ko: kernel/b.ko kernel/c.ko" - load deps first
@@ -58,7 +81,7 @@ stage=$(mktemp -d "$outdir/initramfs.XXXXXX")
 trap 'rm -rf "$stage"' EXIT
 mkdir -p "$stage"/{bin,dev,proc,sys,lib/modules,tmp}
 cp "$busybox" "$stage/bin/busybox"
-for applet in $("$busybox" --list); do
+for applet in $(/bin/busybox --list); do
 	[ "$applet" = busybox ] || ln -s busybox "$stage/bin/$applet"
 done
 cp "$wl" "$stage/bin/workload"
@@ -73,5 +96,5 @@ done
 py=/usr/bin/python3
 [ -x "$py" ] || py=python3
 "$py" "$here/mkcpio.py" "$out" "$stage" dev/console:c:5:1:600 dev/null:c:1:3:666
-echo "${ko:-none}" >"$out.ko"
+echo "${ko:-none} $busybox" >"$out.ko"
 echo "vm: initramfs $out ($kver, modules: $(tr '\n' ' ' <"$stage/lib/modules/order")${ko:+apple_dma.ko})" >&2

@@ -1,55 +1,79 @@
 #!/usr/bin/env bash
-# tests/vm/prepare.sh — everything the test VM needs, built or fetched once.
+# tests/vm/prepare.sh [amd64|arm64] — everything the test VM needs, built or
+# fetched once, for an amd64 guest (the default) or an arm64 one.
 #
 #   1. Debian packages of groups "vm" and "module" (scripts/deps.sh)
-#   2. QEMU with apple-dma-pci (qemu/build.sh; cached), or $EGPU_QEMU as is
-#   3. the guest kernel (tests/vm/kernel.sh; cached)
-#   4. apple_dma.ko for exactly that kernel (guest/build.sh stable-amd64, when
+#   2. QEMU with apple-dma-pci (qemu/build.sh; cached): qemu-system-x86_64,
+#      or qemu-system-aarch64 for arm64. $EGPU_QEMU is used as is for amd64;
+#      for arm64, $EGPU_QEMU_ARM64, else qemu-system-aarch64 beside $EGPU_QEMU
+#   3. the guest kernel (tests/vm/kernel.sh ARCH; cached)
+#   4. apple_dma.ko for exactly that kernel (guest/build.sh stable-ARCH, when
 #      missing or older than guest/ or protocol/)
-#   5. the initramfs (tests/vm/mkinitramfs.sh), build/vm/initramfs-<kver>.cpio
+#   5. arm64 only: Debian's busybox-static for arm64, downloaded (not
+#      installed) and unpacked under ${EGPU_CACHE:-~/.cache/egpu-vm}/guest-arm64
+#   6. the initramfs (tests/vm/mkinitramfs.sh), build/vm/initramfs-<kver>.cpio
 # Progress goes to stderr; stdout gets shell assignments for eval:
-#   QEMU=... KERNEL=... INITRD=... KVER=... KO=...
+#   QEMU=... KERNEL=... INITRD=... KVER=... KO=... ARCH=...
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 here=$repo/tests/vm
 die() { echo "tests/vm/prepare.sh: $*" >&2; exit 1; }
+arch=${1:-amd64}
+case "$arch" in
+amd64) qemu_name="qemu-system-x86_64" ;;
+arm64) qemu_name="qemu-system-aarch64" ;;
+*) die "usage: tests/vm/prepare.sh [amd64|arm64]" ;;
+esac
 
 # vm: this directory's tools; module: what guest/build.sh needs
 if command -v dpkg-query >/dev/null; then "$repo/scripts/deps.sh" vm module; fi
 
 # --- QEMU ---------------------------------------------------------------------
-if [ -n "${EGPU_QEMU:-}" ]; then
+if [ "$arch" = arm64 ] && [ -n "${EGPU_QEMU_ARM64:-}" ]; then
+	qemu=$EGPU_QEMU_ARM64
+elif [ -n "${EGPU_QEMU:-}" ]; then
 	qemu=$EGPU_QEMU
+	[ "$arch" = amd64 ] || qemu=$(dirname "$EGPU_QEMU")/$qemu_name
 else
 	[ -x "$repo/qemu/build.sh" ] || die "no qemu/build.sh yet"
 	bindir=$("$repo/qemu/build.sh") || die "qemu/build.sh failed"
-	qemu=$bindir/qemu-system-x86_64
+	qemu=$bindir/$qemu_name
 fi
 [ -x "$qemu" ] || die "no QEMU binary at $qemu"
 "$qemu" -device help 2>/dev/null | grep -q '"apple-dma-pci"' ||
 	die "$qemu has no apple-dma-pci device"
 
 # --- kernel ---------------------------------------------------------------------
-kroot=$("$here/kernel.sh" amd64) || die "no guest kernel"
-kver=$("$here/kernel.sh" --print-version amd64)
+kroot=$("$here/kernel.sh" "$arch") || die "no guest kernel"
+kver=$("$here/kernel.sh" --print-version "$arch")
 kernel=$kroot/boot/vmlinuz-$kver
 
 # --- module (guest/build.sh resolves the kernel as kernel.sh does) -------------
 [ -x "$repo/guest/build.sh" ] || die "no guest/build.sh yet"
-ko=$repo/build/guest/$kver-amd64/apple_dma.ko
+ko=$repo/build/guest/$kver-$arch/apple_dma.ko
 if [ ! -f "$ko" ] || [ -n "$(find "$repo/guest" "$repo/protocol" -newer "$ko" -type f 2>/dev/null | head -n1)" ]; then
-	"$repo/guest/build.sh" stable-amd64 >&2 || die "guest/build.sh stable-amd64 failed"
+	"$repo/guest/build.sh" "stable-$arch" >&2 || die "guest/build.sh stable-$arch failed"
 fi
-ko=$("$repo/guest/build.sh" --print-ko amd64) || die "guest/build.sh --print-ko amd64 failed"
+ko=$("$repo/guest/build.sh" --print-ko "$arch") || die "guest/build.sh --print-ko $arch failed"
 [ -f "$ko" ] || die "guest/build.sh says the module is $ko, which does not exist"
 if command -v modinfo >/dev/null; then
 	magic=$(modinfo -F vermagic "$ko" | awk '{ print $1 }')
 	[ "$magic" = "$kver" ] || die "$ko is built for '$magic', the guest kernel is $kver"
 fi
 
+# --- busybox (the machine's own for amd64) --------------------------------------
+bbopt=()
+if [ "$arch" != amd64 ]; then
+	# shellcheck source=debarch.sh
+	. "$here/debarch.sh"
+	bbroot=$(deb_unpacked "$arch" busybox-static) || die "no busybox-static for $arch"
+	bbopt=(--arch "$arch" --busybox "$bbroot/bin/busybox")
+fi
+
 # --- initramfs ------------------------------------------------------------------
 initrd=$repo/build/vm/initramfs-$kver.cpio
-"$here/mkinitramfs.sh" "$kroot" "$initrd" "$ko"
+"$here/mkinitramfs.sh" "${bbopt[@]}" "$kroot" "$initrd" "$ko"
 
-printf 'QEMU=%q\nKERNEL=%q\nINITRD=%q\nKVER=%q\nKO=%q\n' "$qemu" "$kernel" "$initrd" "$kver" "$ko"
+printf 'QEMU=%q\nKERNEL=%q\nINITRD=%q\nKVER=%q\nKO=%q\nARCH=%q\n' \
+	"$qemu" "$kernel" "$initrd" "$kver" "$ko" "$arch"

@@ -1,19 +1,37 @@
 #!/usr/bin/env bash
 # tests/vm/run.sh [SCENARIO...] — `make vmtest`: boot the guest behind
-# apple-dma-pci (DART simulator) and run the end-to-end scenarios a..f
-# (all by default; see tests/vm/vmtest.py). Console logs and per-scenario
-# JSON go to build/vm/. Ends with "N passed, N failed"; non-zero on failure.
-#   EGPU_ACCEL=tcg|kvm  skip the KVM probe      EGPU_QEMU=path  use that QEMU
+# apple-dma-pci (DART simulator) and run the end-to-end scenarios a..f on
+# an amd64 guest and "arm64" on an arm64 one (all by default; see
+# tests/vm/vmtest.py). Only the guests the scenarios need are prepared.
+# Console logs and per-scenario JSON go to build/vm/. Ends with
+# "N passed, N failed"; non-zero on failure.
+#   EGPU_ACCEL=tcg|kvm  skip the KVM probe (amd64; arm64 is always TCG)
+#   EGPU_QEMU=path      use that QEMU (arm64: qemu-system-aarch64 beside it,
+#                       or EGPU_QEMU_ARM64=path)
 #   VMTEST_VERBOSE=1    echo the guest consoles
 #   EGPU_VM_APPEND="..." more guest kernel args; EGPU_VM_ADMA="o=v,..." more
 #   apple-dma-pci options (both for debugging)
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/../.." && pwd)
-env=$("$repo/tests/vm/prepare.sh") || { echo "vmtest: setup failed"; echo "0 passed, 1 failed"; exit 1; }
-eval "$env"
+declare -A want=()
+[ $# -gt 0 ] || want=([amd64]=1 [arm64]=1)
+for s in "$@"; do
+	case "$s" in
+	arm64) want[arm64]=1 ;;
+	*) want[amd64]=1 ;;   # vmtest.py rejects the names it does not know
+	esac
+done
+args=(--logdir "$repo/build/vm")
+for arch in amd64 arm64; do
+	[ -n "${want[$arch]:-}" ] || continue
+	env=$("$repo/tests/vm/prepare.sh" "$arch") ||
+		{ echo "vmtest: setup failed ($arch)"; echo "0 passed, 1 failed"; exit 1; }
+	eval "$env"
+	sfx=${arch/amd64/}
+	args+=(--qemu${sfx:+-$sfx} "$QEMU" --kernel${sfx:+-$sfx} "$KERNEL" --initrd${sfx:+-$sfx} "$INITRD")
+done
 py=/usr/bin/python3
 [ -x "$py" ] || py=python3
-args=(--qemu "$QEMU" --kernel "$KERNEL" --initrd "$INITRD" --logdir "$repo/build/vm")
 [ "${VMTEST_VERBOSE:-0}" = 1 ] && args+=(--verbose)
 exec "$py" "$repo/tests/vm/vmtest.py" "${args[@]}" "$@"

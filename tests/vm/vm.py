@@ -10,8 +10,11 @@ to a log file, and answers the guest's "@@SYNC TAG" by reading the host-side
 apple-dma-pci stats over QMP and then writing a line back to the console,
 which the guest waits for. Python standard library only.
 
+Two guests: amd64 (q35, qboot, console ttyS0, KVM when it works) and arm64
+(virt, -kernel directly without firmware, console ttyAMA0, always TCG).
+
 As a command (for trying things by hand):
-    vm.py --qemu Q --kernel K --initrd I [--adma OPTS|--no-adma]
+    vm.py --qemu Q --kernel K --initrd I [--arch amd64|arm64] [--adma OPTS|--no-adma]
           [--steps wl,sync:end] [--wl "-m 64"] [--log FILE] [--timeout S]
 """
 import argparse
@@ -109,11 +112,14 @@ class Vm:
                  qmp_path=None,
                  wl="", wl2="", admaargs="", accel=None,
                  smp=2, mem="1G", disk_mib=1024, extra_append="", echo=False,
-                 loglevel=5):
+                 loglevel=5, arch="amd64"):
+        if arch not in MACHINES:
+            raise ValueError("unknown guest architecture %r" % arch)
+        self.arch = arch
         self.qemu, self.kernel, self.initrd, self.log = qemu, kernel, initrd, log
         self.adma = adma          # None: no apple-dma-pci; else its options
         self.steps, self.wl, self.wl2, self.admaargs = steps, wl, wl2, admaargs
-        self.accel = accel or TCG
+        self.accel = accel or tcg(arch)
         self.smp, self.mem, self.disk_mib = smp, mem, disk_mib
         self.extra_append, self.echo, self.loglevel = extra_append, echo, loglevel
         self.tmp = None
@@ -121,7 +127,8 @@ class Vm:
         self.qmp_path = None
 
     def command(self):
-        append = ["console=ttyS0", "panic=-1", "oops=panic", "loglevel=%d" % self.loglevel,
+        machine, console = MACHINES[self.arch]
+        append = ["console=" + console, "panic=-1", "oops=panic", "loglevel=%d" % self.loglevel,
                   "mitigations=off", "egpu.adma=%d" % (self.adma is not None)]
         if self.steps:
             append.append("egpu.steps=" + ",".join(self.steps))
@@ -134,9 +141,10 @@ class Vm:
         disk = os.path.join(self.tmp, "disk.img")
         with open(disk, "wb") as f:
             f.truncate(self.disk_mib << 20)   # sparse
-        cmd = [self.qemu, "-nodefaults", "-M", "q35", "-m", self.mem,
+        cmd = [self.qemu, "-nodefaults", "-M", machine, "-m", self.mem,
                "-smp", str(self.smp), *self.accel, "-display", "none",
-               "-serial", "stdio", "-no-reboot", *firmware_args(),
+               "-serial", "stdio", "-no-reboot",
+               *(firmware_args() if self.arch == "amd64" else []),
                "-kernel", self.kernel, "-initrd", self.initrd,
                "-append", " ".join(append),
                "-qmp", "unix:%s,server=on,wait=off" % self.qmp_path]
@@ -286,6 +294,16 @@ class Vm:
 
 TCG = ("-accel", "tcg,thread=multi", "-cpu", "max")
 KVM = ("-accel", "kvm", "-cpu", "host")
+# arm64: emulated on this x86 host, never KVM. QEMU's own pointer
+# authentication algorithm: the architected one (QARMA) is slow under TCG.
+TCG_ARM64 = ("-accel", "tcg,thread=multi", "-cpu", "max,pauth-impdef=on")
+
+# arch -> (machine, serial console)
+MACHINES = {"amd64": ("q35", "ttyS0"), "arm64": ("virt", "ttyAMA0")}
+
+
+def tcg(arch):
+    return TCG_ARM64 if arch == "arm64" else TCG
 KVM_PROBE_TIMEOUT = 60
 
 
@@ -334,6 +352,7 @@ def main():
     ap.add_argument("--qemu", required=True)
     ap.add_argument("--kernel", required=True)
     ap.add_argument("--initrd", required=True)
+    ap.add_argument("--arch", default="amd64", choices=sorted(MACHINES))
     ap.add_argument("--adma", default="", help="extra apple-dma-pci options")
     ap.add_argument("--no-adma", action="store_true")
     ap.add_argument("--steps", default="wl")
@@ -345,7 +364,7 @@ def main():
     a = ap.parse_args()
     vm = Vm(a.qemu, a.kernel, a.initrd, a.log, adma=None if a.no_adma else a.adma,
             steps=[s for s in a.steps.split(",") if s], wl=a.wl, admaargs=a.admaargs,
-            echo=not a.quiet)
+            echo=not a.quiet, arch=a.arch)
     res = vm.run(a.timeout)
     print("\nvm.py: reason=%s done_status=%s elapsed=%.1fs" % (res.reason, res.done_status, res.elapsed))
     for tag in res.hstats:

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """vmtest.py - the end-to-end scenarios of `make vmtest`.
 
-    vmtest.py --qemu Q --kernel K --initrd I [--logdir D] SCENARIO...
+    vmtest.py --qemu Q --kernel K --initrd I
+              [--qemu-arm64 Q --kernel-arm64 K --initrd-arm64 I] [--logdir D] SCENARIO...
 
 Each scenario boots the guest once (tests/vm/init + workload) behind
 apple-dma-pci with the DART simulator and asserts on what the guest prints and
@@ -17,6 +18,11 @@ on the host's stats read over QMP:
   e  guest debugfs stats and host stats agree at one quiescent moment
   f  the host fails 2% of mappings on purpose (fail-ppm): the kernel retries
      or fails the I/O, what it said was written reads back intact
+  arm64  an arm64 guest (virt, TCG): 128 MiB written and read back intact,
+     0 faults, guest and host stats agree, unbind + rmmod leaves no mapping
+
+a..f boot the amd64 guest (--qemu, --kernel, --initrd), arm64 the arm64 one
+(--qemu-arm64, ...); only the paths of the scenarios asked for are needed.
 
 Prints "PASS|FAIL <scenario> ..." per scenario and "N passed, N failed";
 exits 1 if any failed. Python standard library only.
@@ -161,9 +167,9 @@ def check_c(c, res):
         ", ".join("%s=%d" % kv for kv in sorted(busy.items())) or "none"))
 
 
-def check_d(c, res):
-    h, t = common(c, res, "unloaded")
-    before = res.hstats.get("loaded")
+def nothing_left(c, res, before_tag, h):
+    """After the "unload" step: no mapping left on the host (stats H)."""
+    before = res.hstats.get(before_tag)
     c.expect(any(s.startswith("unload rc=0") for s in res.steps), "unload step did not succeed")
     if before:
         c.expect(before.get("live_maps", 0) > 0,
@@ -175,10 +181,18 @@ def check_d(c, res):
             before.get("live_maps") if before else "?", h.get("live_maps")))
 
 
-def check_e(c, res):
-    h, t = common(c, res, "quiet")
-    g, g2 = res.gstats.get("quiet"), res.gstats2.get("quiet")
-    if not (c.expect(g and "absent" not in g, "no guest debugfs stats") and h and g2):
+def check_d(c, res):
+    h, t = common(c, res, "unloaded")
+    nothing_left(c, res, "loaded", h)
+
+
+def agree(c, res, tag):
+    """Guest debugfs stats == host stats at the quiescent sync TAG."""
+    h = res.hstats.get(tag)
+    g, g2 = res.gstats.get(tag), res.gstats2.get(tag)
+    if not c.expect(g and "absent" not in g, "no guest debugfs stats"):
+        return
+    if not c.expect(h is not None and g2 is not None, "no stats from both sides at '%s'" % tag):
         return
     names = [gk for gk, _ in AGREE]
     c.expect(all(g.get(k) == g2.get(k) for k in names),
@@ -197,6 +211,21 @@ def check_e(c, res):
             agreed += 1
     c.note("%d of %d counters agree (live maps %s, req_map %s, doorbells %s)" % (
         agreed, len(AGREE), h.get("live_maps"), h.get("req_map"), h.get("batches")))
+
+
+def check_e(c, res):
+    common(c, res, "quiet")
+    agree(c, res, "quiet")
+
+
+def check_arm64(c, res):
+    h, t = common(c, res, "unloaded")
+    if t:
+        c.expect(t.get("bytes_ok", 0) >= 128 * MiB and t.get("chunks_failed") == 0,
+                 "not all of 128 MiB written (bytes_ok=%s)" % t.get("bytes_ok"))
+        c.expect(t.get("bytes_read", 0) >= 128 * MiB, "fewer than 128 MiB read back")
+    agree(c, res, "quiet")
+    nothing_left(c, res, "quiet", h)
 
 
 def check_f(c, res):
@@ -232,16 +261,28 @@ SCENARIOS = {
               adma="fail-ppm=20000,seed=7",
               wl="-n f -m 128 -t 2 -w mixed -k -s 16", steps=["wl", "sync:end"],
               timeout=600, check=check_f),
+    "arm64": dict(title="arm64 guest: 128 MiB intact, 0 faults, stats agree, rmmod leaves none",
+                  arch="arm64",
+                  wl="-n arm64 -m 128 -t 2 -w mixed -s 17",
+                  steps=["wl", "sync:quiet", "unload", "sync:unloaded"],
+                  timeout=600, check=check_arm64),
 }
+
+
+def guest(args, arch):
+    """(qemu, kernel, initrd) given for ARCH; amd64 has no suffix."""
+    sfx = "" if arch == "amd64" else "_" + arch
+    return tuple(getattr(args, k + sfx) for k in ("qemu", "kernel", "initrd"))
 
 
 def run_scenario(name, args, accel):
     sc = SCENARIOS[name]
+    arch = sc.get("arch", "amd64")
     log = os.path.join(args.logdir, "%s.console.log" % name)
     adma = ",".join(o for o in (sc.get("adma", ""), args.adma) if o)
-    v = vm.Vm(args.qemu, args.kernel, args.initrd, log, adma=adma,
-              steps=sc["steps"], wl=sc["wl"], admaargs=args.admaargs, accel=accel,
-              extra_append=args.append, echo=args.verbose)
+    v = vm.Vm(*guest(args, arch), log, adma=adma,
+              steps=sc["steps"], wl=sc["wl"], admaargs=args.admaargs, accel=accel[arch],
+              extra_append=args.append, echo=args.verbose, arch=arch)
     res = v.run(sc["timeout"])
     c = Check()
     sc["check"](c, res)
@@ -257,26 +298,38 @@ def run_scenario(name, args, accel):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--qemu", required=True)
-    ap.add_argument("--kernel", required=True)
-    ap.add_argument("--initrd", required=True)
+    for sfx in ("", "-arm64"):
+        ap.add_argument("--qemu" + sfx)
+        ap.add_argument("--kernel" + sfx)
+        ap.add_argument("--initrd" + sfx)
     ap.add_argument("--logdir", default="build/vm")
-    ap.add_argument("--accel", default="auto", help="auto (probe), tcg or kvm")
+    ap.add_argument("--accel", default="auto", help="auto (probe), tcg or kvm (amd64; arm64: tcg)")
     ap.add_argument("--admaargs", default="", help="apple_dma module parameters")
     ap.add_argument("--adma", default="", help="extra apple-dma-pci options")
     ap.add_argument("--append", default="", help="extra guest kernel arguments")
     ap.add_argument("--verbose", action="store_true", help="echo the consoles")
-    ap.add_argument("scenarios", nargs="*", default=sorted(SCENARIOS))
+    ap.add_argument("scenarios", nargs="*", default=list(SCENARIOS))
     args = ap.parse_args()
     unknown = [s for s in args.scenarios if s not in SCENARIOS]
     if unknown:
         ap.error("unknown scenario(s) %s; known: %s" % (" ".join(unknown), " ".join(sorted(SCENARIOS))))
+    arches = sorted({SCENARIOS[s].get("arch", "amd64") for s in args.scenarios})
+    for arch in arches:
+        if None in guest(args, arch):
+            sfx = "" if arch == "amd64" else "-" + arch
+            ap.error("%s scenarios need --qemu%s, --kernel%s and --initrd%s"
+                     % (arch, sfx, sfx, sfx))
     os.makedirs(args.logdir, exist_ok=True)
-    if args.accel == "auto":
-        accel, why = vm.choose_accel(args.qemu, args.kernel, args.initrd, args.logdir)
-    else:
-        accel, why = (vm.KVM if args.accel == "kvm" else vm.TCG), "--accel " + args.accel
-    print("vmtest: accelerator %s; logs in %s" % (why, args.logdir), flush=True)
+    accel, whys = {"arm64": vm.TCG_ARM64}, []
+    if "amd64" in arches:
+        if args.accel == "auto":
+            accel["amd64"], why = vm.choose_accel(*guest(args, "amd64"), args.logdir)
+        else:
+            accel["amd64"], why = (vm.KVM if args.accel == "kvm" else vm.TCG), "--accel " + args.accel
+        whys.append(why)
+    if "arm64" in arches:
+        whys.append("arm64: TCG")
+    print("vmtest: accelerator %s; logs in %s" % ("; ".join(whys), args.logdir), flush=True)
     passed = failed = 0
     t0 = time.monotonic()
     for name in args.scenarios:
