@@ -26,7 +26,7 @@
 #define DARTSIM_PAGE_SIZE	((uint64_t)ADMA_PAGE_SIZE)
 
 struct dartsim_config {
-	uint64_t aperture_base;	/* first IOVA; 16 KiB-aligned, default 4 GiB */
+	uint64_t aperture_base;	/* first IOVA; 16 KiB-aligned, default 1 TiB */
 	uint64_t aperture_size;	/* IOVA space, default = max_bytes */
 	uint64_t max_bytes;	/* live page-rounded bytes, default 1.5 GiB */
 	uint32_t max_maps;	/* live mappings, default 65536 */
@@ -36,7 +36,14 @@ struct dartsim_config {
 	uint32_t fail_ppm;	/* fail each map() with this chance per million */
 };
 
-#define DARTSIM_DEFAULT_BASE	(1ull << 32)
+/*
+ * Default first IOVA: above every guest-physical range where QEMU's q35 and
+ * arm virt place PCI BARs. Emulated devices know nothing of IOMMUs and some
+ * refuse a DMA address inside their own BAR (QEMU's nvme, whose 64-bit BAR
+ * q35 puts at 4 GiB), so IOVAs must not look like one. 1.5 GiB from here
+ * needs a 41-bit DMA mask.
+ */
+#define DARTSIM_DEFAULT_BASE	(1ull << 40)
 
 struct dartsim_stats {
 	uint64_t live_maps;

@@ -34,14 +34,6 @@
 #include "apple-dma-pci.h"
 #include "trace.h"
 
-/*
- * Default first IOVA: above every guest-physical range where q35 and arm virt
- * place PCI BARs. QEMU device models do not know about IOMMUs and some refuse
- * a DMA address that falls in their own BAR (nvme: Data Transfer Error), so
- * IOVAs must not look like one. 1.5 GiB from here needs a 41-bit DMA mask.
- */
-#define ADMA_DEFAULT_APERTURE_BASE  (1ull << 40)
-
 /* Largest tables a property may ask for (bytes of host memory, not RAM). */
 #define ADMA_MAX_MAPS_LIMIT     (1u << 20)
 #define ADMA_MAX_APERTURE       (64ull << 30)
@@ -542,8 +534,7 @@ static const Property adma_properties[] = {
     DEFINE_PROP_UINT64("max-bytes", AppleDmaState, max_bytes, 0),
     DEFINE_PROP_UINT32("max-maps", AppleDmaState, max_maps, 0),
     DEFINE_PROP_UINT32("max-batch", AppleDmaState, max_batch, 0),
-    DEFINE_PROP_UINT64("aperture-base", AppleDmaState, aperture_base,
-                       ADMA_DEFAULT_APERTURE_BASE),
+    DEFINE_PROP_UINT64("aperture-base", AppleDmaState, aperture_base, 0),
     DEFINE_PROP_UINT64("aperture-size", AppleDmaState, aperture_size, 0),
     DEFINE_PROP_BOOL("randomize", AppleDmaState, randomize, false),
     DEFINE_PROP_UINT64("seed", AppleDmaState, seed, 0),
