@@ -82,7 +82,7 @@ typedef uint64_t adma_u64;
 #define ADMA_REG_LIVE_MAPS	0x2c	/* RO: live mappings now */
 #define ADMA_REG_LIVE_BYTES_LO	0x30	/* RO: bytes mapped now (page-rounded) */
 #define ADMA_REG_LIVE_BYTES_HI	0x34
-#define ADMA_REG_BAD_BATCHES	0x38	/* RO: doorbells whose block was unreadable */
+#define ADMA_REG_BAD_BATCHES	0x38	/* RO: doorbells refused as a whole */
 #define ADMA_REG_DOORBELL	0x40	/* WO, 64-bit: GPA of a command block */
 
 /* ADMA_REG_MANAGED_ID: bus in 15:8, devfn in 7:0; valid only if bit 31. */

@@ -112,12 +112,17 @@ def common(c, res, final_tag, workload=True):
     return h, t
 
 
+def all_written(c, t, mib):
+    """The workload wrote and read back at least mib MiB, no chunk failed."""
+    if t:
+        c.expect(t.get("bytes_ok", 0) >= mib * MiB and t.get("chunks_failed") == 0,
+                 "not all of %d MiB written (bytes_ok=%s)" % (mib, t.get("bytes_ok")))
+        c.expect(t.get("bytes_read", 0) >= mib * MiB, "fewer than %d MiB read back" % mib)
+
+
 def check_a(c, res):
     h, t = common(c, res, "end")
-    if t:
-        c.expect(t.get("bytes_ok", 0) >= 256 * MiB and t.get("chunks_failed") == 0,
-                 "not all of 256 MiB written (bytes_ok=%s)" % t.get("bytes_ok"))
-        c.expect(t.get("bytes_read", 0) >= 256 * MiB, "fewer than 256 MiB read back")
+    all_written(c, t, 256)
 
 
 def check_b(c, res):
@@ -220,10 +225,7 @@ def check_e(c, res):
 
 def check_arm64(c, res):
     h, t = common(c, res, "unloaded")
-    if t:
-        c.expect(t.get("bytes_ok", 0) >= 128 * MiB and t.get("chunks_failed") == 0,
-                 "not all of 128 MiB written (bytes_ok=%s)" % t.get("bytes_ok"))
-        c.expect(t.get("bytes_read", 0) >= 128 * MiB, "fewer than 128 MiB read back")
+    all_written(c, t, 128)
     agree(c, res, "quiet")
     nothing_left(c, res, "quiet", h)
 

@@ -183,15 +183,19 @@ static void adma_doorbell(AppleDmaState *s, uint64_t cmd_gpa)
      * on it. The lock order, BQL before s->lock, holds either way.
      */
     bool bql = bql_locked() && current_cpu;
+    /* refusals are traced per batch; count them only if someone listens */
+    bool trace = trace_event_get_state_backends(TRACE_APPLE_DMA_REFUSAL);
     int status, i;
 
     if (bql) {
         bql_unlock();
     }
     qemu_mutex_lock(&s->lock);
-    memcpy(before, st->status, sizeof(before));
+    if (trace) {
+        memcpy(before, st->status, sizeof(before));
+    }
     status = adma_core_doorbell(s->core, cmd_gpa);
-    for (i = ADMA_S_OK + 1; i < ADMA_S__COUNT; i++) {
+    for (i = ADMA_S_OK + 1; trace && i < ADMA_S__COUNT; i++) {
         if (st->status[i] != before[i]) {
             trace_apple_dma_refusal(adma_status_name(i),
                                     st->status[i] - before[i]);
