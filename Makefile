@@ -28,7 +28,7 @@ UNIT_BINS := $(addprefix $(BUILD)/unit/,$(UNIT_TESTS))
 HEADERS := $(wildcard protocol/*.h host/*.h tests/unit/*.h guest/core/*.h)
 
 .PHONY: all test unit portable fuzz-smoke qemu qtest module vmtest demo bench \
-	deps-unit clean
+	darwin deps-unit clean
 
 all: unit
 
@@ -95,6 +95,11 @@ vmtest: qemu module
 demo:
 	@if [ -x launcher/egpu-vm ]; then launcher/egpu-vm demo; else \
 	  echo "make demo: not built yet - it will boot the VM with the simulated DART and show the DMA path (launcher/egpu-vm demo)"; exit 1; fi
+
+# ---- macOS files, compiled for Darwin against shim/ ---------------------------
+
+darwin:
+	@scripts/darwin-check.sh
 
 # ---- everything CI runs -----------------------------------------------------
 
