@@ -7,6 +7,9 @@
  * holes exactly as a real allocator does: a long run can be missing while
  * plenty of pages are free. That case is refused as FRAGMENTED, not NO_SPACE,
  * so it can be told apart. A flat page table gives O(1) translation.
+ * With seg_pages set, a mapping is placed as several runs (segments), each
+ * searched for after the end of the one before, skipping the page right
+ * after it so that no two segments touch.
  */
 #include "dartsim.h"
 
@@ -16,7 +19,8 @@
 #define PTE_VALID	(1ull << 0)
 #define PTE_READ	(1ull << 1)	/* == ADMA_DIR_TO_DEVICE << 1 */
 #define PTE_WRITE	(1ull << 2)	/* == ADMA_DIR_FROM_DEVICE << 1 */
-#define PTE_HEAD	(1ull << 3)	/* first page of a mapping */
+#define PTE_HEAD	(1ull << 3)	/* first page of a segment */
+#define PTE_MAPPING	(1ull << 4)	/* ... and of the mapping's first one */
 #define PTE_ADDR(p)	((p) & ~PAGE_MASK)
 
 struct dartsim {
@@ -195,11 +199,66 @@ static int inject_failure(struct dartsim *d)
 	return 0;
 }
 
+/*
+ * Find a free run of n pages for one segment, not starting at avoid (the
+ * page right after the previous segment, so segments are never contiguous;
+ * ~0 for none). npages if there is none.
+ */
+static uint64_t place_run(struct dartsim *d, uint64_t n, uint64_t from,
+			  uint64_t avoid)
+{
+	uint64_t i;
+
+	if (avoid < d->npages) {
+		i = find_run(d, n, avoid + 1, d->npages);
+		if (i == d->npages) {
+			i = find_run(d, n, 0, avoid);
+			if (i == avoid)		/* not found below either */
+				i = d->npages;
+		}
+		return i;
+	}
+	i = find_run(d, n, from, d->npages);
+	if (i == d->npages)
+		i = find_run(d, n, 0, d->npages);
+	return i;
+}
+
+static void fill_run(struct dartsim *d, uint64_t i, uint64_t n,
+		     uint64_t target, uint64_t perm)
+{
+	uint64_t p;
+
+	set_range(d, i, n, 1);
+	d->free_pages -= n;
+	for (p = 0; p < n; p++)
+		d->pte[i + p] = (target + (p << DARTSIM_PAGE_SHIFT)) | perm;
+	d->pte[i] |= PTE_HEAD;
+}
+
+static void clear_run(struct dartsim *d, uint64_t i, uint64_t n)
+{
+	uint64_t p;
+
+	for (p = 0; p < n; p++)
+		d->pte[i + p] = 0;
+	set_range(d, i, n, 0);
+	d->free_pages += n;
+}
+
+/* First page of a segment map() returned. */
+static uint64_t seg_page(const struct dartsim *d, const struct adma_seg *seg)
+{
+	return (seg->iova - d->cfg.aperture_base) >> DARTSIM_PAGE_SHIFT;
+}
+
 int dartsim_map(struct dartsim *d, uint64_t addr, uint64_t len,
 		unsigned int dir, struct adma_seg *seg, unsigned int max_segs,
 		unsigned int *nsegs)
 {
-	uint64_t first = addr & ~PAGE_MASK, n, p, i, perm;
+	uint64_t first = addr & ~PAGE_MASK, n, done, perm, chunk, from;
+	uint64_t want, avoid = ~0ull, left = len;
+	unsigned int s;
 
 	*nsegs = 0;
 	if (!len || addr + len < addr || addr + len > ~PAGE_MASK ||
@@ -218,29 +277,40 @@ int dartsim_map(struct dartsim *d, uint64_t addr, uint64_t len,
 		d->st.no_space++;
 		return ADMA_S_NO_SPACE;
 	}
-
-	p = d->cfg.randomize ? xorshift64(&d->rng_place) % d->npages
-			     : d->cursor;
-	i = find_run(d, n, p, d->npages);
-	if (i == d->npages)
-		i = find_run(d, n, 0, d->npages);
-	if (i == d->npages) {
+	chunk = d->cfg.seg_pages ? d->cfg.seg_pages : n;
+	want = (n + chunk - 1) / chunk;
+	if (want > max_segs) {
 		d->st.fragmented++;
 		return ADMA_S_FRAGMENTED;
 	}
 
-	set_range(d, i, n, 1);
-	d->free_pages -= n;
-	d->cursor = i + n < d->npages ? i + n : 0;
+	from = d->cfg.randomize ? xorshift64(&d->rng_place) % d->npages
+				: d->cursor;
 	perm = PTE_VALID | ((uint64_t)dir << 1);
-	for (p = 0; p < n; p++)
-		d->pte[i + p] = (first + (p << DARTSIM_PAGE_SHIFT)) | perm;
-	d->pte[i] |= PTE_HEAD;
+	/* segment s covers pages [s * chunk, s * chunk + k) of the mapping */
+	for (s = 0, done = 0; done < n; s++, done += chunk) {
+		uint64_t k = n - done < chunk ? n - done : chunk;
+		uint64_t off = s ? 0 : addr & PAGE_MASK;
+		uint64_t cap = (k << DARTSIM_PAGE_SHIFT) - off;
+		uint64_t i = place_run(d, k, from, avoid);
 
-	seg[0].iova = d->cfg.aperture_base + (i << DARTSIM_PAGE_SHIFT) +
-		      (addr & PAGE_MASK);
-	seg[0].len = len;
-	*nsegs = 1;
+		if (i == d->npages) {
+			/* give back the segments already placed */
+			while (s--)
+				clear_run(d, seg_page(d, &seg[s]), chunk);
+			d->st.fragmented++;
+			return ADMA_S_FRAGMENTED;
+		}
+		fill_run(d, i, k, first + (done << DARTSIM_PAGE_SHIFT), perm);
+		seg[s].iova = d->cfg.aperture_base + (i << DARTSIM_PAGE_SHIFT) +
+			      off;
+		seg[s].len = left < cap ? left : cap;
+		left -= seg[s].len;
+		avoid = i + k;
+		d->cursor = i + k < d->npages ? i + k : 0;
+	}
+	d->pte[seg_page(d, &seg[0])] |= PTE_MAPPING;
+	*nsegs = s;
 
 	d->st.maps++;
 	d->st.live_maps++;
@@ -262,19 +332,19 @@ void dartsim_unmap(struct dartsim *d, const struct adma_seg *seg,
 		uint64_t i = off >> DARTSIM_PAGE_SHIFT;
 		uint64_t n = (((off + seg[s].len + PAGE_MASK) & ~PAGE_MASK) >>
 			      DARTSIM_PAGE_SHIFT) - i;
-		uint64_t p;
+		bool mapping;
 
 		/* Only exactly what map() returned; anything else is ignored. */
 		if (seg[s].iova < d->cfg.aperture_base || i >= d->npages ||
 		    n > d->npages - i || !(d->pte[i] & PTE_HEAD))
 			continue;
-		for (p = 0; p < n; p++)
-			d->pte[i + p] = 0;
-		set_range(d, i, n, 0);
-		d->free_pages += n;
-		d->st.unmaps++;
-		d->st.live_maps--;
+		mapping = d->pte[i] & PTE_MAPPING;
+		clear_run(d, i, n);
 		d->st.live_bytes -= n << DARTSIM_PAGE_SHIFT;
+		if (mapping) {
+			d->st.unmaps++;
+			d->st.live_maps--;
+		}
 	}
 }
 

@@ -34,6 +34,13 @@ struct dartsim_config {
 	uint64_t seed;		/* for randomize and fail_ppm */
 	uint64_t fail_nth;	/* fail the Nth map() (1-based); 0 = never */
 	uint32_t fail_ppm;	/* fail each map() with this chance per million */
+	/*
+	 * Largest segment in pages; 0 = no limit. A longer mapping is answered
+	 * in several segments of at most seg_pages pages each, never
+	 * contiguous in IOVA, as the real DART may answer; if it would need
+	 * more than max_segs of them, map() refuses it as FRAGMENTED.
+	 */
+	uint32_t seg_pages;
 };
 
 /*

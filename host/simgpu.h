@@ -41,9 +41,17 @@ struct simgpu_config {
 /*
  * What the embedder supplies. dma_read/dma_write copy to/from the address
  * the DART translated to (a GPA or a host VA: whatever the DMA backend's
- * user mapped) and return 0, or non-zero if it is not memory. lock/unlock
- * serialise simgpu (may be NULL when the embedder is single-threaded).
+ * user mapped) and return 0, or non-zero if it is not memory (the engine
+ * then stops with a DART fault at that IOVA). lock/unlock serialise simgpu
+ * (both or neither; NULL when the embedder is single-threaded).
  * log (may be NULL) gets one line per DART fault and engine error.
+ *
+ * dma_read, dma_write and log are called with env.lock held (from
+ * simgpu_run()); kick (may be NULL) and the hostdev irq callback are called
+ * after it is dropped, so they may take the embedder's own locks. The
+ * callback is called by one thread at a time: INTx levels in the order they
+ * changed; pending MSI/MSI-X vectors in vector order, several raises of one
+ * vector before delivery possibly as one edge (as a pending bit would).
  */
 struct simgpu_env {
 	void *opaque;
@@ -72,6 +80,7 @@ struct simgpu_stats {
 
 struct simgpu;
 
+/* Bytes of state for cfg (VRAM not included); 0 for a bad configuration. */
 size_t simgpu_size(const struct simgpu_config *cfg);
 
 /*
@@ -82,13 +91,25 @@ size_t simgpu_size(const struct simgpu_config *cfg);
 struct simgpu *simgpu_init(void *mem, const struct simgpu_config *cfg,
 			   const struct simgpu_env *env, void *vram);
 
-/* The hostdev of this function: ops, info (BARs), DMA backend (the DART). */
+/*
+ * The hostdev of this function: ops, info (BARs), DMA backend (the DART).
+ * As a raw function would: a reset (FLR, bus, or DevCtl "initiate FLR")
+ * returns config space (command register, BARs, MSI/MSI-X), the MSI-X
+ * table and the engine to power-on state and the interrupt mode to
+ * HOSTDEV_IRQ_NONE (call irq_set again); DART mappings stay. irq_set also
+ * sets the MSI or MSI-X enable bit in config space, as a host driver does.
+ * BAR access is not gated by Memory Space Enable; DMA needs Bus Master.
+ * BAR0 takes 4- and 8-byte writes (8: two registers, low first).
+ * close() stops interrupts; no simgpu_run() may be running or follow.
+ */
 struct hostdev *simgpu_hostdev(struct simgpu *g);
 
 /*
  * Run the engine: process commands until the ring is empty, the engine
  * stops on an error, or about budget bytes were moved (0: no limit).
- * Returns true if work is left (call again).
+ * Returns true if work is left (call again). The budget is checked between
+ * commands (each costs 64 bytes plus its COPY/FILL length), so one call
+ * moves at most budget + SIMGPU_MAX_XFER bytes.
  */
 bool simgpu_run(struct simgpu *g, uint64_t budget);
 

@@ -252,6 +252,92 @@ static void test_fault_injection(void **state)
 	free(p2);
 }
 
+/* seg_pages: long mappings come back in several non-touching segments. */
+static void test_segments(void **state)
+{
+	struct dartsim_config cfg = { .aperture_size = 64 * PG, .seg_pages = 2 };
+	struct dartsim *d = sim_new(&cfg);
+	struct adma_seg s[ADMA_MAX_SEGS], one[ADMA_MAX_SEGS];
+	struct adma_seg pg[8][ADMA_MAX_SEGS];
+	uint64_t addr, avail, base = 0x100000;
+	unsigned int n = 9, i;
+
+	(void)state;
+	/* 4 pages at offset 0x100 span 5: 2 + 2 + 1 pages */
+	assert_int_equal(dartsim_map(d, base + 0x100, 4 * PG, 1, s,
+				     ADMA_MAX_SEGS, &n), ADMA_S_OK);
+	assert_int_equal(n, 3);
+	assert_int_equal(s[0].iova % PG, 0x100);
+	assert_int_equal(s[0].len, 2 * PG - 0x100);
+	assert_int_equal(s[1].len, 2 * PG);
+	assert_int_equal(s[2].len, 0x100);
+	for (i = 0; i < 2; i++)
+		assert_true(s[i + 1].iova != s[i].iova + s[i].len);
+	assert_int_equal(dartsim_stats(d)->live_maps, 1);
+	assert_int_equal(dartsim_stats(d)->live_bytes, 5 * PG);
+	/* each segment translates to its part of the range, in order */
+	assert_int_equal(dartsim_translate(d, s[1].iova + 5, DARTSIM_ACC_READ,
+					   &addr, &avail), 0);
+	assert_int_equal(addr, base + 2 * PG + 5);
+	assert_int_equal(dartsim_translate(d, s[2].iova + 0xff,
+					   DARTSIM_ACC_READ, &addr, &avail), 0);
+	assert_int_equal(addr, base + 4 * PG + 0xff);
+	/* more segments than the caller can take: refused, nothing kept */
+	assert_int_equal(dartsim_map(d, 0, 5 * PG, 1, one, 2, &n),
+			 ADMA_S_FRAGMENTED);
+	assert_int_equal(n, 0);
+	assert_int_equal(dartsim_stats(d)->fragmented, 1);
+	assert_int_equal(dartsim_stats(d)->live_bytes, 5 * PG);
+	dartsim_unmap(d, s, 3);
+	assert_int_equal(dartsim_stats(d)->live_maps, 0);
+	assert_int_equal(dartsim_stats(d)->live_bytes, 0);
+	assert_int_equal(dartsim_stats(d)->unmaps, 1);
+	assert_int_equal(dartsim_translate(d, s[2].iova, DARTSIM_ACC_READ,
+					   &addr, &avail), -1);
+	free(d);
+
+	/* a second segment with no room: the first is given back */
+	cfg = (struct dartsim_config){ .aperture_size = 8 * PG, .seg_pages = 2 };
+	d = sim_new(&cfg);
+	for (i = 0; i < 8; i++)
+		assert_int_equal(map1(d, 0, PG, 1, pg[i]), ADMA_S_OK);
+	for (i = 0; i < 3; i++)
+		dartsim_unmap(d, pg[i], 1);
+	/* pages 0-2 free: segments may not touch, so 2 + 1 cannot fit */
+	assert_int_equal(dartsim_map(d, 0, 3 * PG, 1, s, ADMA_MAX_SEGS, &n),
+			 ADMA_S_FRAGMENTED);
+	assert_int_equal(dartsim_stats(d)->live_bytes, 5 * PG);
+	assert_int_equal(map1(d, 0, 2 * PG, 1, one), ADMA_S_OK);
+	assert_int_equal(map1(d, 0, PG, 1, s), ADMA_S_OK);
+	free(d);
+
+	/* randomized placement keeps the rule */
+	cfg = (struct dartsim_config){ .aperture_size = 1024 * PG,
+				       .seg_pages = 1, .randomize = true,
+				       .seed = 5 };
+	d = sim_new(&cfg);
+	for (i = 0; i < 100; i++) {
+		unsigned int k;
+
+		assert_int_equal(dartsim_map(d, 0x4000000 + i * PG, 4 * PG, 3,
+					     s, ADMA_MAX_SEGS, &n), ADMA_S_OK);
+		assert_int_equal(n, 4);
+		for (k = 0; k < 4; k++) {
+			assert_int_equal(dartsim_translate(d, s[k].iova,
+							   DARTSIM_ACC_WRITE,
+							   &addr, &avail), 0);
+			assert_int_equal(addr, 0x4000000 + (i + k) * PG);
+			if (k)
+				assert_true(s[k].iova != s[k - 1].iova + PG);
+		}
+		if (i % 2)
+			dartsim_unmap(d, s, n);
+	}
+	assert_int_equal(dartsim_stats(d)->live_maps, 50);
+	assert_int_equal(dartsim_stats(d)->live_bytes, 200 * PG);
+	free(d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -263,6 +349,7 @@ int main(void)
 		cmocka_unit_test(test_fragmentation),
 		cmocka_unit_test(test_randomized_placement),
 		cmocka_unit_test(test_fault_injection),
+		cmocka_unit_test(test_segments),
 	};
 
 	return cmocka_run_group_tests_name("dartsim", tests, NULL, NULL);
