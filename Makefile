@@ -17,6 +17,12 @@ HOST_SRC := host/adma_core.c host/dartsim.c
 FAKE_SRC := tests/unit/fake_guest.c
 COAL_SRC := $(wildcard guest/core/*.c)
 SIM_SRC := host/simgpu.c host/simgpu_engine.c host/hostdev.c
+DEXT_SRC := $(wildcard dext/core/*.c)
+IOKIT_SRC := host/hostdev_iokit.c host/hostdev_iokit_dma.c
+SHIM_SRC := $(wildcard tests/iokit-shim/*.c)
+# the IOKit backend over the IOKit test double over the dext core over simgpu
+DEXT_TEST_SRC := $(IOKIT_SRC) $(SHIM_SRC) $(DEXT_SRC) $(SIM_SRC) $(HOST_SRC)
+DEXT_TEST_FLAGS := -Idext/core -Ishim -Ishim/IOKit/darwin -Itests/iokit-shim -pthread
 
 # test name -> sources besides its own file
 UNIT_DEPS_test_protocol :=
@@ -27,9 +33,16 @@ UNIT_DEPS_test_coalesce := $(COAL_SRC)
 UNIT_DEPS_test_simgpu := $(SIM_SRC) host/dartsim.c tests/unit/simgpu_rig.c
 UNIT_DEPS_test_simgpu_engine := $(UNIT_DEPS_test_simgpu)
 UNIT_DEPS_test_simgpu_threads := $(SIM_SRC) host/dartsim.c
+UNIT_DEPS_test_dext := $(DEXT_TEST_SRC) tests/unit/dext_rig.c
+UNIT_FLAGS_test_dext := $(DEXT_TEST_FLAGS)
+UNIT_DEPS_test_dext_core := $(UNIT_DEPS_test_dext)
+UNIT_FLAGS_test_dext_core := $(DEXT_TEST_FLAGS)
+UNIT_DEPS_test_dext_batch := $(UNIT_DEPS_test_dext)
+UNIT_FLAGS_test_dext_batch := $(DEXT_TEST_FLAGS)
 UNIT_TESTS := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(addprefix $(BUILD)/unit/,$(UNIT_TESTS))
-HEADERS := $(wildcard protocol/*.h host/*.h tests/unit/*.h guest/core/*.h)
+HEADERS := $(wildcard protocol/*.h host/*.h tests/unit/*.h guest/core/*.h) \
+	$(wildcard dext/core/*.h tests/iokit-shim/*.h shim/IOKit/*.h shim/IOKit/darwin/*/*.h)
 
 .PHONY: all test unit portable fuzz-smoke qemu qtest module vmtest demo bench \
 	darwin deps-unit clean
@@ -45,7 +58,7 @@ deps-unit:
 .SECONDEXPANSION:
 $(BUILD)/unit/%: tests/unit/%.c $$(UNIT_DEPS_$$*) $(HEADERS) | deps-unit
 	@mkdir -p $(@D)
-	$(CC) $(UNIT_CFLAGS) $< $(UNIT_DEPS_$*) -lcmocka -o $@
+	$(CC) $(UNIT_CFLAGS) $(UNIT_FLAGS_$*) $< $(UNIT_DEPS_$*) -lcmocka -o $@
 
 unit: $(UNIT_BINS) portable
 	@tests/unit/run.sh $(UNIT_BINS)
@@ -53,19 +66,19 @@ unit: $(UNIT_BINS) portable
 # The portable cores must build freestanding and need nothing from libc
 # beyond what the compiler itself may emit (memset/memcpy); one portable
 # file may call another (simgpu uses dartsim).
-PORTABLE_SRC := $(HOST_SRC) $(SIM_SRC) $(COAL_SRC)
+PORTABLE_SRC := $(HOST_SRC) $(SIM_SRC) $(COAL_SRC) $(DEXT_SRC)
 PORTABLE_OBJ := $(addprefix $(BUILD)/portable/,$(notdir $(PORTABLE_SRC:.c=.o)))
 portable: | deps-unit
 	@mkdir -p $(BUILD)/portable
 	@for f in $(PORTABLE_SRC); do \
 	  o=$(BUILD)/portable/$$(basename $$f .c).o; \
-	  $(CC) -std=c11 -O2 -ffreestanding $(WARN) -pedantic -Iprotocol -Ihost -Iguest/core -c $$f -o $$o || exit 1; \
+	  $(CC) -std=c11 -O2 -ffreestanding $(WARN) -pedantic -Iprotocol -Ihost -Iguest/core -Idext/core -c $$f -o $$o || exit 1; \
 	done; \
 	defs=$$(nm --defined-only $(PORTABLE_OBJ) | awk 'NF == 3 {print $$3}'); \
 	for o in $(PORTABLE_OBJ); do \
 	  extra=$$(nm -u $$o | awk '{print $$2}' | grep -vxE 'memset|memcpy' | grep -vxF "$$defs" || true); \
 	  if [ -n "$$extra" ]; then echo "portable: $$o needs" $$extra; exit 1; fi; \
-	done; echo "portable: host core, simgpu and coalescer build freestanding"
+	done; echo "portable: host core, simgpu, coalescer and dext core build freestanding"
 
 # ---- fuzzing ---------------------------------------------------------------
 
@@ -98,6 +111,7 @@ qtest: qemu
 module:
 	@scripts/deps.sh module
 	@guest/build.sh
+	@tests/vm/gpu/build.sh
 	@guest/build.sh --checkpatch
 
 vmtest: qemu module

@@ -8,8 +8,12 @@
 #                                     (SERIES stable, the default, or bpo),
 #                                     building it first if it is missing
 #   guest/build.sh --list             targets and their kernel versions
-#   guest/build.sh --checkpatch       checkpatch.pl --no-tree on guest/ and
-#                                     the coalescer test
+#   guest/build.sh --print-kdir TARGET
+#                                     print "<kver> <headers dir>" of TARGET,
+#                                     fetching the headers if missing (for
+#                                     other out-of-tree modules: tests/vm/gpu)
+#   guest/build.sh --checkpatch       checkpatch.pl --no-tree on guest/,
+#                                     tests/vm/gpu/ and the coalescer test
 #   guest/build.sh --dkms-tree DIR    lay out a DKMS source tree in DIR
 #
 # TARGET is SERIES-ARCH: stable-amd64 stable-arm64 bpo-amd64 bpo-arm64.
@@ -221,7 +225,7 @@ checkpatch_path() {
 run_checkpatch() {
 	local cp files rc=0
 	cp=$(checkpatch_path)
-	mapfile -t files < <(cd "$top" && find guest -name '*.[ch]' | sort)
+	mapfile -t files < <(cd "$top" && find guest tests/vm/gpu -name '*.[ch]' | sort)
 	cd "$top"
 	# the kernel's types are not ours to use in code shared with userspace
 	perl "$cp" --no-tree --terse --show-types --strict \
@@ -244,6 +248,14 @@ case ${1:-} in
 	ko=$out/$kv-$arch/apple_dma.ko
 	[ -f "$ko" ] || build_one "$series-$arch" >/dev/null || exit 1
 	echo "$ko"
+	exit 0
+	;;
+--print-kdir)
+	t=${2:?--print-kdir TARGET}
+	case ${t##*-} in amd64|arm64) ;; *) die "unknown target '$t'" ;; esac
+	kv=$(kver "${t%-*}" "${t##*-}") || exit 1
+	tree=$(fetch "${t%-*}" "${t##*-}" "$kv") || exit 1
+	echo "$kv $tree/usr/src/linux-headers-$kv"
 	exit 0
 	;;
 --list)

@@ -30,7 +30,13 @@ struct adma_core {
 	void *be;
 	struct adma_core_stats st;
 	uint32_t free_head;
-	struct adma_slot slot[];	/* cfg.max_maps */
+	/* cfg.batch_backend: one doorbell's requests, answers, backend ops */
+	struct adma_req *b_req;
+	struct adma_resp *b_resp;
+	struct adma_be_op *b_op;
+	uint64_t *b_bytes;		/* op j: UNMAP: the bytes it released */
+	uint32_t *b_idx;		/* op j: its request, its slot (MAP) */
+	struct adma_slot slot[];	/* cfg.max_maps, then the scratch */
 };
 
 /* ---- little-endian wire fields, whatever the host's byte order */
@@ -98,13 +104,21 @@ static void apply_defaults(struct adma_core_config *c)
 		c->max_segs = ADMA_MAX_SEGS;
 }
 
+/* Bytes of batch scratch after the slots (8-byte multiples each). */
+static size_t scratch_size(const struct adma_core_config *c)
+{
+	return !!c->batch_backend * (size_t)c->max_batch *
+	       (sizeof(struct adma_req) + sizeof(struct adma_resp) +
+		sizeof(struct adma_be_op) + sizeof(uint64_t) + 2 * sizeof(uint32_t));
+}
+
 size_t adma_core_size(const struct adma_core_config *cfg)
 {
 	struct adma_core_config c = *cfg;
 
 	apply_defaults(&c);
 	return sizeof(struct adma_core) +
-	       (size_t)c.max_maps * sizeof(struct adma_slot);
+	       (size_t)c.max_maps * sizeof(struct adma_slot) + scratch_size(&c);
 }
 
 struct adma_core *adma_core_init(void *mem, const struct adma_core_config *cfg,
@@ -118,7 +132,8 @@ struct adma_core *adma_core_init(void *mem, const struct adma_core_config *cfg,
 	apply_defaults(&conf);
 	if (conf.max_batch > ADMA_MAX_BATCH || conf.max_segs > ADMA_MAX_SEGS ||
 	    conf.max_maps >= NO_SLOT || !env || !env->read || !env->write ||
-	    !env->resolve || !ops || !ops->map || !ops->unmap)
+	    !env->resolve || !ops || !ops->map || !ops->unmap ||
+	    (conf.batch_backend && !ops->batch))
 		return 0;
 
 	__builtin_memset(c, 0, sizeof(*c));
@@ -132,6 +147,13 @@ struct adma_core *adma_core_init(void *mem, const struct adma_core_config *cfg,
 		c->slot[i].next_free = i + 1 < conf.max_maps ? i + 1 : NO_SLOT;
 	}
 	c->free_head = conf.max_maps ? 0 : NO_SLOT;
+	if (conf.batch_backend) {
+		c->b_req = (struct adma_req *)&c->slot[conf.max_maps];
+		c->b_resp = (struct adma_resp *)&c->b_req[conf.max_batch];
+		c->b_op = (struct adma_be_op *)&c->b_resp[conf.max_batch];
+		c->b_bytes = (uint64_t *)&c->b_op[conf.max_batch];
+		c->b_idx = (uint32_t *)&c->b_bytes[conf.max_batch];
+	}
 	return c;
 }
 
@@ -161,11 +183,11 @@ static uint64_t rounded_bytes(uint64_t gpa, uint64_t len)
 	return ((gpa + len + PAGE_MASK) & ~PAGE_MASK) - (gpa & ~PAGE_MASK);
 }
 
-static void free_slot(struct adma_core *c, uint32_t i)
+/* Take slot i out of the table; the backend unmap is the caller's. */
+static void release_slot(struct adma_core *c, uint32_t i)
 {
 	struct adma_slot *s = &c->slot[i];
 
-	c->ops->unmap(c->be, s->seg, s->nsegs);
 	c->st.live_maps--;
 	c->st.live_bytes -= s->bytes;
 	s->live = 0;
@@ -174,13 +196,16 @@ static void free_slot(struct adma_core *c, uint32_t i)
 	c->free_head = i;
 }
 
-static int exec_map(struct adma_core *c, const struct adma_req *req,
-		    struct adma_resp *resp)
+static void free_slot(struct adma_core *c, uint32_t i)
 {
-	struct adma_slot *s;
-	uint64_t addr, bytes, sum = 0;
-	unsigned int nsegs = 0, i;
-	uint32_t idx;
+	c->ops->unmap(c->be, c->slot[i].seg, c->slot[i].nsegs);
+	release_slot(c, i);
+}
+
+/* Everything a MAP must pass before the backend sees it. */
+static int map_check(struct adma_core *c, const struct adma_req *req,
+		     uint64_t *addr, uint64_t *bytes)
+{
 	int st;
 
 	if (!req->len || !(req->flags & ADMA_REQ_FLAGS_VALID) ||
@@ -190,45 +215,97 @@ static int exec_map(struct adma_core *c, const struct adma_req *req,
 	/* the page-rounded end must not wrap either */
 	if (req->gpa + req->len < req->gpa || req->gpa + req->len > ~PAGE_MASK)
 		return ADMA_S_INVALID;
-	st = c->env.resolve(c->env.opaque, req->gpa, req->len, &addr);
+	st = c->env.resolve(c->env.opaque, req->gpa, req->len, addr);
 	if (st != ADMA_S_OK)
 		return st == ADMA_S_PENDING ? ADMA_S_RANGE : st;
 
-	bytes = rounded_bytes(req->gpa, req->len);
-	if (c->free_head == NO_SLOT || bytes > c->cfg.max_bytes - c->st.live_bytes)
+	*bytes = rounded_bytes(req->gpa, req->len);
+	if (c->free_head == NO_SLOT ||
+	    *bytes > c->cfg.max_bytes - c->st.live_bytes)
 		return ADMA_S_NO_SPACE;
+	return ADMA_S_OK;
+}
 
-	idx = c->free_head;
-	s = &c->slot[idx];
-	st = c->ops->map(c->be, addr, req->len, req->flags, s->seg,
-			 c->cfg.max_segs, &nsegs);
-	if (st != ADMA_S_OK)
-		return st == ADMA_S_PENDING ? ADMA_S_IO_ERROR : st;
-	for (i = 0; i < nsegs && i < c->cfg.max_segs; i++)
-		sum += s->seg[i].len;
-	if (!nsegs || nsegs > c->cfg.max_segs || sum != req->len) {
-		/* a backend that broke its contract: undo, never half-map */
-		c->ops->unmap(c->be, s->seg, nsegs < c->cfg.max_segs ?
-					      nsegs : c->cfg.max_segs);
-		return ADMA_S_IO_ERROR;
+/*
+ * The backend answered st with nsegs segments in s->seg for slot idx,
+ * which is off the free list and counted in live_maps/live_bytes: make it
+ * live, or undo.
+ */
+static void note_peaks(struct adma_core *c, uint64_t maps, uint64_t bytes)
+{
+	if (maps > c->st.peak_maps)
+		c->st.peak_maps = maps;
+	if (bytes > c->st.peak_bytes)
+		c->st.peak_bytes = bytes;
+}
+
+static int map_finish(struct adma_core *c, const struct adma_req *req,
+		      uint32_t idx, int st, unsigned int nsegs,
+		      struct adma_resp *resp)
+{
+	struct adma_slot *s = &c->slot[idx];
+	uint64_t sum = 0;
+	unsigned int i;
+
+	if (st == ADMA_S_OK) {
+		for (i = 0; i < nsegs && i < c->cfg.max_segs; i++)
+			sum += s->seg[i].len;
+		if (!nsegs || nsegs > c->cfg.max_segs || sum != req->len) {
+			/* a backend that broke its contract: undo, never half-map */
+			c->ops->unmap(c->be, s->seg, nsegs < c->cfg.max_segs ?
+						      nsegs : c->cfg.max_segs);
+			st = ADMA_S_IO_ERROR;
+		}
+	} else if (st <= ADMA_S_PENDING || st >= ADMA_S__COUNT) {
+		st = ADMA_S_IO_ERROR;	/* not an answer */
+	}
+	if (st != ADMA_S_OK) {
+		c->st.live_maps--;
+		c->st.live_bytes -= s->bytes;
+		s->next_free = c->free_head;
+		c->free_head = idx;
+		return st;
 	}
 
-	c->free_head = s->next_free;
 	s->live = 1;
 	s->nsegs = (uint16_t)nsegs;
-	s->bytes = bytes;
-	c->st.live_maps++;
-	c->st.live_bytes += bytes;
-	if (c->st.live_maps > c->st.peak_maps)
-		c->st.peak_maps = c->st.live_maps;
-	if (c->st.live_bytes > c->st.peak_bytes)
-		c->st.peak_bytes = c->st.live_bytes;
-
 	resp->handle = ((uint64_t)s->gen << 32) | (idx + 1);
 	resp->nsegs = (uint16_t)nsegs;
 	for (i = 0; i < nsegs; i++)
 		resp->seg[i] = s->seg[i];
 	return ADMA_S_OK;
+}
+
+/* Take the first free slot for a map of bytes; counted until map_finish. */
+static uint32_t map_reserve(struct adma_core *c, uint64_t bytes)
+{
+	uint32_t idx = c->free_head;
+
+	c->free_head = c->slot[idx].next_free;
+	c->slot[idx].bytes = bytes;
+	c->st.live_maps++;
+	c->st.live_bytes += bytes;
+	return idx;
+}
+
+static int exec_map(struct adma_core *c, const struct adma_req *req,
+		    struct adma_resp *resp)
+{
+	uint64_t addr, bytes;
+	unsigned int nsegs = 0;
+	uint32_t idx;
+	int st;
+
+	st = map_check(c, req, &addr, &bytes);
+	if (st != ADMA_S_OK)
+		return st;
+	idx = map_reserve(c, bytes);
+	st = c->ops->map(c->be, addr, req->len, req->flags, c->slot[idx].seg,
+			 c->cfg.max_segs, &nsegs);
+	st = map_finish(c, req, idx, st, nsegs, resp);
+	if (st == ADMA_S_OK)
+		note_peaks(c, c->st.live_maps, c->st.live_bytes);
+	return st;
 }
 
 /* Slot index of a live handle, or NO_SLOT. */
@@ -243,17 +320,23 @@ static uint32_t lookup(const struct adma_core *c, uint64_t handle)
 	return (uint32_t)idx;
 }
 
+static int unmap_check(struct adma_core *c, const struct adma_req *req,
+		       uint32_t *idx)
+{
+	if (req->flags || req->rsvd0 || req->rsvd1 || req->gpa || req->len)
+		return ADMA_S_INVALID;
+	*idx = lookup(c, req->handle);
+	return *idx == NO_SLOT ? ADMA_S_BAD_HANDLE : ADMA_S_OK;
+}
+
 static int exec_unmap(struct adma_core *c, const struct adma_req *req)
 {
 	uint32_t idx;
+	int st = unmap_check(c, req, &idx);
 
-	if (req->flags || req->rsvd0 || req->rsvd1 || req->gpa || req->len)
-		return ADMA_S_INVALID;
-	idx = lookup(c, req->handle);
-	if (idx == NO_SLOT)
-		return ADMA_S_BAD_HANDLE;
-	free_slot(c, idx);
-	return ADMA_S_OK;
+	if (st == ADMA_S_OK)
+		free_slot(c, idx);
+	return st;
 }
 
 int adma_core_exec(struct adma_core *c, const struct adma_req *req,
@@ -326,6 +409,119 @@ static void roll_back(struct adma_core *c, const struct adma_resp *resp,
 	}
 }
 
+/*
+ * Check one request of a deferred batch in order: a MAP that passes gets a
+ * reserved slot and a backend op; an UNMAP that passes leaves the table at
+ * once (its slot and bytes serve the MAPs after it, as one by one) and
+ * hands its segments to the backend op. Returns the request's status, or
+ * ADMA_S_PENDING when the backend decides it.
+ */
+static int defer_one(struct adma_core *c, const struct adma_req *req,
+		     struct adma_be_op *o, uint32_t *slot, uint64_t *freed)
+{
+	uint64_t addr, bytes;
+	uint32_t idx;
+	int st;
+
+	__builtin_memset(o, 0, sizeof(*o));
+	switch (req->op) {
+	case ADMA_OP_MAP:
+		c->st.requests[ADMA_STAT_MAP]++;
+		st = map_check(c, req, &addr, &bytes);
+		if (st != ADMA_S_OK)
+			return st;
+		*o = (struct adma_be_op){ .kind = ADMA_BE_MAP, .dir = req->flags,
+					  .addr = addr, .len = req->len,
+					  .max_segs = c->cfg.max_segs };
+		*slot = map_reserve(c, bytes);
+		return ADMA_S_PENDING;
+	case ADMA_OP_UNMAP:
+		c->st.requests[ADMA_STAT_UNMAP]++;
+		st = unmap_check(c, req, &idx);
+		if (st != ADMA_S_OK)
+			return st;
+		o->kind = ADMA_BE_UNMAP;
+		*freed = c->slot[idx].bytes;
+		o->nsegs = c->slot[idx].nsegs;
+		__builtin_memcpy(o->seg, c->slot[idx].seg, sizeof(o->seg));
+		release_slot(c, idx);
+		*slot = NO_SLOT;
+		return ADMA_S_OK;
+	default:
+		c->st.requests[ADMA_STAT_BADOP]++;
+		return ADMA_S_INVALID;
+	}
+}
+
+/* cfg.batch_backend: a whole doorbell's maps and unmaps in one backend call. */
+static int run_deferred(struct adma_core *c, const struct adma_cmd *cmd,
+			uint32_t *done, uint32_t *failed)
+{
+	struct adma_req *req = c->b_req;
+	struct adma_resp *resp = c->b_resp;
+	struct adma_be_op *op = c->b_op;
+	uint32_t *ridx = c->b_idx, *sidx = c->b_idx + c->cfg.max_batch;
+	uint32_t n = cmd->count, nops = 0, i, j, k;
+	uint64_t maps = c->st.live_maps, bytes = c->st.live_bytes;
+	int st;
+
+	if (c->env.read(c->env.opaque, cmd->req_gpa, req,
+			(size_t)n * sizeof(*req)))
+		return ADMA_S_IO_ERROR;
+	for (i = 0; i < n; i++) {
+		req_from_wire(&req[i]);
+		__builtin_memset(&resp[i], 0, sizeof(resp[i]));
+		st = defer_one(c, &req[i], &op[nops], &sidx[nops],
+			       &c->b_bytes[nops]);
+		if (op[nops].kind)
+			ridx[nops++] = i;
+		resp[i].status = (uint32_t)st;
+	}
+	if (nops)
+		c->ops->batch(c->be, op, nops);
+	/* in order, counting the peaks as one by one would have seen them */
+	for (j = 0; j < nops; j++) {
+		if (op[j].kind == ADMA_BE_UNMAP) {
+			maps--;
+			bytes -= c->b_bytes[j];
+			continue;
+		}
+		i = ridx[j];
+		k = op[j].nsegs < ADMA_MAX_SEGS ? op[j].nsegs : ADMA_MAX_SEGS;
+		__builtin_memcpy(c->slot[sidx[j]].seg, op[j].seg,
+				 k * sizeof(op[j].seg[0]));
+		st = map_finish(c, &req[i], sidx[j], op[j].status, op[j].nsegs,
+				&resp[i]);
+		resp[i].status = (uint32_t)st;
+		if (st == ADMA_S_OK) {
+			maps++;
+			bytes += c->slot[sidx[j]].bytes;
+			note_peaks(c, maps, bytes);
+		}
+	}
+	for (i = 0; i < n; i++) {
+		st = (int)resp[i].status;
+		c->st.status[st]++;
+		if (st != ADMA_S_OK) {
+			c->st.refusals++;
+			(*failed)++;
+		}
+		resp_to_wire(&resp[i]);
+	}
+	for (i = 0; i < n; i += k) {
+		k = n - i < CHUNK ? n - i : CHUNK;
+		if (c->env.write(c->env.opaque,
+				 cmd->resp_gpa + (uint64_t)i * sizeof(*resp),
+				 &resp[i], k * sizeof(*resp))) {
+			/* these answers never reach the guest: undo their maps */
+			roll_back(c, &resp[i], &req[i], n - i);
+			return ADMA_S_IO_ERROR;
+		}
+		*done = i + k;
+	}
+	return ADMA_S_OK;
+}
+
 static int run_batch(struct adma_core *c, const struct adma_cmd *cmd,
 		     uint32_t *done, uint32_t *failed)
 {
@@ -341,6 +537,8 @@ static int run_batch(struct adma_core *c, const struct adma_cmd *cmd,
 	    !is_ram(c, cmd->req_gpa, (uint64_t)cmd->count * sizeof(req[0])) ||
 	    !is_ram(c, cmd->resp_gpa, (uint64_t)cmd->count * sizeof(resp[0])))
 		return ADMA_S_RANGE;
+	if (c->cfg.batch_backend)
+		return run_deferred(c, cmd, done, failed);
 
 	while (pos < cmd->count) {
 		n = cmd->count - pos < CHUNK ? cmd->count - pos : CHUNK;

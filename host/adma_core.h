@@ -27,11 +27,35 @@
  * It returns ADMA_S_OK or the refusal (NO_SPACE, FRAGMENTED, IO_ERROR).
  * unmap() takes back exactly what one successful map() returned.
  */
+struct adma_be_op;
+
 struct adma_backend_ops {
 	int (*map)(void *be, uint64_t addr, uint64_t len, unsigned int dir,
 		   struct adma_seg *seg, unsigned int max_segs,
 		   unsigned int *nsegs);
 	void (*unmap)(void *be, const struct adma_seg *seg, unsigned int nsegs);
+	/*
+	 * Optional: execute n maps and unmaps in order, as map()/unmap()
+	 * would one by one, in one go - for a backend behind a process
+	 * boundary (the dext), where a doorbell must not become n round
+	 * trips. Used when the core was configured with batch_backend.
+	 */
+	void (*batch)(void *be, struct adma_be_op *op, unsigned int n);
+};
+
+/* One entry of a backend batch. */
+enum adma_be_kind { ADMA_BE_MAP = 1, ADMA_BE_UNMAP = 2 };
+
+struct adma_be_op {
+	uint32_t kind;		/* enum adma_be_kind */
+	uint32_t dir;		/* MAP: ADMA_DIR_* */
+	uint64_t addr;		/* MAP: what map() takes as addr */
+	uint64_t len;		/* MAP */
+	uint32_t max_segs;	/* MAP: as map()'s */
+	uint32_t nsegs;		/* MAP: out; UNMAP: in */
+	int32_t status;		/* MAP: out, as map() returns */
+	uint32_t rsvd;
+	struct adma_seg seg[ADMA_MAX_SEGS];	/* MAP: out; UNMAP: in */
 };
 
 /*
@@ -53,6 +77,14 @@ struct adma_core_config {
 	uint32_t max_maps;	/* limit on live mappings (table size) */
 	uint32_t max_batch;	/* most requests per doorbell, <= ADMA_MAX_BATCH */
 	uint32_t max_segs;	/* most segments per response, <= ADMA_MAX_SEGS */
+	/*
+	 * Non-zero: hand each doorbell's maps and unmaps to ops->batch in one
+	 * call (needs ops->batch; the state then holds max_batch entries of
+	 * scratch). Limits are checked in order as if each request ran alone;
+	 * a map the backend refuses within a batch may have made a later one
+	 * in the same batch see NO_SPACE.
+	 */
+	uint32_t batch_backend;
 };
 
 #define ADMA_CORE_DEFAULT_MAX_BYTES	(3ull << 29)	/* 1.5 GiB */

@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# qemu/build.sh [--print-bindir] — build QEMU 10.0.x with our device, cached.
+# qemu/build.sh [--print-bindir|--pristine] — build QEMU 10.0.x with our device, cached.
+# (--pristine only imports the upstream tree and prints the bare git dir whose
+#  tag "pristine" holds it: qemu/check-patches.sh applies the series there.)
 #
 # Source: the newest 10.0.x upstream tarball Debian ships (apt-get source
 # --tar-only: the "+ds" orig tarball, i.e. upstream minus firmware blobs), or
@@ -11,6 +13,9 @@
 #   qemu/{hw,include,tests}/**  -> same relative path (qemu/hw/misc/x.c -> hw/misc/x.c)
 #   host/**/*.{c,h}, protocol/**/*.h -> hw/misc/apple-dma/ (relative path kept);
 #                                  our meson rules compile them from there
+#   dext/core/*, tests/iokit-shim/*, shim/IOKit/** -> hw/misc/apple-dma/{dext-core,
+#                                  iokit-shim,shim/IOKit}/ (backend=dext; off macOS
+#                                  over the IOKit test double)
 #   qemu/patches/*.patch        -> applied in name order (git apply, -p1)
 #
 # Cache, under ${EGPU_CACHE:-~/.cache/egpu-vm}/qemu/<version>[-local]/:
@@ -28,10 +33,12 @@ set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cache=${EGPU_CACHE:-$HOME/.cache/egpu-vm}/qemu
 print_only=0
+pristine_only=0
 case "${1:-}" in
 '') ;;
 --print-bindir) print_only=1 ;;
-*) echo "usage: qemu/build.sh [--print-bindir]" >&2; exit 2 ;;
+--pristine) pristine_only=1 ;;
+*) echo "usage: qemu/build.sh [--print-bindir|--pristine]" >&2; exit 2 ;;
 esac
 
 say() { echo "qemu: $*" >&2; }
@@ -66,12 +73,17 @@ fi
 src=$root/src
 bld=$root/build
 if [ "$print_only" = 1 ]; then echo "$bld"; exit 0; fi
+# already imported: readers need no lock (builds only add objects to that git)
+if [ "$pristine_only" = 1 ] && [ "$(cat "$root/origin" 2>/dev/null)" = "$origin" ] &&
+	git --git-dir="$root/git" rev-parse -q --verify pristine >/dev/null 2>&1; then
+	echo "$root/git"; exit 0
+fi
 
 # --- cache key and fast path ------------------------------------------------
 # sorted names + contents of everything under our three dirs
 if command -v sha256sum >/dev/null; then shatool=(sha256sum); else shatool=(shasum -a 256); fi
 dirs=()
-for d in qemu host protocol; do [ -d "$repo/$d" ] && dirs+=("$d"); done
+for d in qemu host protocol dext/core tests/iokit-shim shim/IOKit; do [ -d "$repo/$d" ] && dirs+=("$d"); done
 ours_hash=$(cd "$repo" && find "${dirs[@]}" -type f -print0 | LC_ALL=C sort -z | xargs -0 "${shatool[@]}" |
 	"${shatool[@]}" | cut -c1-16)
 key=$version-$ours_hash
@@ -90,7 +102,8 @@ if command -v dpkg-query >/dev/null; then "$repo/scripts/deps.sh" qemu; fi
 mkdir -p "$root"
 # one builder per tree: make -j may start us twice
 if command -v flock >/dev/null; then exec 9>"$root/lock"; flock 9; fi
-rm -f "$root/stamp"   # the tree is about to change: no hit until the build succeeds
+[ "$pristine_only" = 1 ] ||
+	rm -f "$root/stamp"   # the tree is about to change: no hit until the build succeeds
 
 G=(git -c core.autocrlf=false -c user.name=egpu-vm -c user.email=egpu-vm@localhost
 	-C "$src" --git-dir="$root/git" --work-tree="$src")
@@ -120,6 +133,7 @@ if [ "$(cat "$root/origin" 2>/dev/null)" != "$origin" ] || ! "${G[@]}" rev-parse
 	"${G[@]}" tag -f pristine >/dev/null
 	echo "$origin" >"$root/origin"
 fi
+if [ "$pristine_only" = 1 ]; then echo "$root/git"; exit 0; fi
 
 # --- pristine + patches + our files, built in a scratch index --------------
 export GIT_INDEX_FILE=$root/apply.index
@@ -135,6 +149,10 @@ ours() {   # prints "<file in repo>\t<path in QEMU tree>"
 	done
 	[ -d host ] && find host -type f \( -name '*.c' -o -name '*.h' \) | sed 's|^host/\(.*\)$|&	hw/misc/apple-dma/\1|'
 	[ -d protocol ] && find protocol -type f -name '*.h' | sed 's|^protocol/\(.*\)$|&	hw/misc/apple-dma/\1|'
+	# backend=dext: the dext's logic, the IOKit test double, IOKit declarations
+	[ -d dext/core ] && find dext/core -type f \( -name '*.c' -o -name '*.h' \) | sed 's|^dext/core/\(.*\)$|&	hw/misc/apple-dma/dext-core/\1|'
+	[ -d tests/iokit-shim ] && find tests/iokit-shim -type f \( -name '*.c' -o -name '*.h' \) | sed 's|^tests/\(.*\)$|&	hw/misc/apple-dma/\1|'
+	[ -d shim/IOKit ] && find shim/IOKit -type f -name '*.h' | sed 's|^shim/\(.*\)$|&	hw/misc/apple-dma/shim/\1|'
 	true
 }
 ours | while IFS=$'\t' read -r from to; do
@@ -180,11 +198,11 @@ if [ -n "$fw" ]; then
 	for d in "${fwdirs[@]}"; do mkdir -p "$bld/qemu-bundle$(dirname "$d")"; ln -sfn "$d" "$bld/qemu-bundle$d"; done
 fi
 
-# --- build: the two emulators and our qtest (QTESTS= adds QEMU's own) -------
+# --- build: the two emulators and our qtests (QTESTS= adds QEMU's own) -------
 jobs=$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 2)
 say "building ($key) with $jobs jobs"
 ninja -C "$bld" build.ninja >&2 || die "meson regeneration failed"   # so new qtests are listed
-qtests="tests/qtest/apple-dma-test ${QTESTS:-}"
+qtests="tests/qtest/apple-dma-test tests/qtest/egpu-pci-test ${QTESTS:-}"
 # shellcheck disable=SC2086 # one target per word
 ninja -C "$bld" -j"$jobs" qemu-system-x86_64 qemu-system-aarch64 $qtests >&2 || die "build failed"
 echo "$key" >"$root/stamp"

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# tests/vm/mkinitramfs.sh [--arch amd64|arm64] [--busybox FILE] KERNEL_ROOT OUT [APPLE_DMA_KO]
+# tests/vm/mkinitramfs.sh [--arch amd64|arm64] [--busybox FILE] [--ko FILE]...
+#                          KERNEL_ROOT OUT [APPLE_DMA_KO]
 #   — the test initramfs.
 #
 # KERNEL_ROOT is what tests/vm/kernel.sh prints. The archive holds:
@@ -13,16 +14,20 @@
 #   /lib/modules/*.ko      nvme.ko and everything modules.dep says it needs,
 #                          /lib/modules/order = load order (dependencies first)
 #   /lib/modules/apple_dma.ko  when given
+#   /lib/modules/NAME.ko   each --ko FILE (e.g. simgpu_test.ko, the GPU test
+#                          driver); /init loads those itself when asked
 # Rebuilt only when an input is newer than OUT.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
-usage="usage: $0 [--arch amd64|arm64] [--busybox FILE] KERNEL_ROOT OUT [APPLE_DMA_KO]"
+usage="usage: $0 [--arch amd64|arm64] [--busybox FILE] [--ko FILE]... KERNEL_ROOT OUT [APPLE_DMA_KO]"
 arch=amd64 busybox=/bin/busybox
+extra_kos=()
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--arch) arch=${2:?$usage}; shift 2 ;;
 	--busybox) busybox=${2:?$usage}; shift 2 ;;
+	--ko) extra_kos+=("${2:?$usage}"); shift 2 ;;
 	*) break ;;
 	esac
 done
@@ -46,6 +51,7 @@ mods=$kroot/lib/modules/$kver
 	die "no static $busybox"
 readelf -h "$busybox" | grep -qi "Machine:.*$elf" || die "$busybox is not an $arch program"
 [ -z "$ko" ] || [ -f "$ko" ] || die "no $ko"
+for k in "${extra_kos[@]}"; do [ -f "$k" ] || die "no $k"; done
 
 outdir=$(dirname "$out")
 mkdir -p "$outdir"
@@ -55,12 +61,12 @@ if [ ! -x "$wl" ] || [ "$here/workload.c" -nt "$wl" ]; then
 		die "cannot build the workload ($ccpkg: scripts/deps.sh vm)"
 fi
 
-inputs=("$here/init" "$here/mkinitramfs.sh" "$here/mkcpio.py" "$busybox" "$wl" "$mods/modules.dep" ${ko:+"$ko"})
+inputs=("$here/init" "$here/mkinitramfs.sh" "$here/mkcpio.py" "$busybox" "$wl" "$mods/modules.dep" ${ko:+"$ko"} "${extra_kos[@]}")
 fresh=1
 [ -f "$out" ] || fresh=0
 for f in "${inputs[@]}"; do [ "$f" -nt "$out" ] && fresh=0; done
 # the same archive for another .ko (or none) is not fresh either
-[ "$(cat "$out.ko" 2>/dev/null)" = "${ko:-none} $busybox" ] || fresh=0
+[ "$(cat "$out.ko" 2>/dev/null)" = "${ko:-none} $busybox${extra_kos[*]:+ ${extra_kos[*]}}" ] || fresh=0
 [ "$fresh" = 1 ] && exit 0
 
 # modules.dep: "kernel/a.ko: kernel/b.ko kernel/c.ko" - load deps first
@@ -92,9 +98,10 @@ for m in "${order[@]}"; do
 	basename "$m" >>"$stage/lib/modules/order"
 done
 [ -z "$ko" ] || cp "$ko" "$stage/lib/modules/apple_dma.ko"
+for k in "${extra_kos[@]}"; do cp "$k" "$stage/lib/modules/"; done
 
 py=/usr/bin/python3
 [ -x "$py" ] || py=python3
 "$py" "$here/mkcpio.py" "$out" "$stage" dev/console:c:5:1:600 dev/null:c:1:3:666
-echo "${ko:-none} $busybox" >"$out.ko"
-echo "vm: initramfs $out ($kver, modules: $(tr '\n' ' ' <"$stage/lib/modules/order")${ko:+apple_dma.ko})" >&2
+echo "${ko:-none} $busybox${extra_kos[*]:+ ${extra_kos[*]}}" >"$out.ko"
+echo "vm: initramfs $out ($kver, modules: $(tr '\n' ' ' <"$stage/lib/modules/order")${ko:+apple_dma.ko}${extra_kos[*]:+ $(for k in "${extra_kos[@]}"; do basename "$k"; done | tr '\n' ' ')})" >&2

@@ -9,11 +9,13 @@
 #   3. the guest kernel (tests/vm/kernel.sh ARCH; cached)
 #   4. apple_dma.ko for exactly that kernel (guest/build.sh stable-ARCH, when
 #      missing or older than guest/ or protocol/)
+#   4b. simgpu_test.ko, the GPU test driver, for that kernel
+#      (tests/vm/gpu/build.sh --print-ko ARCH: rebuilt when its sources change)
 #   5. arm64 only: Debian's busybox-static for arm64, downloaded (not
 #      installed) and unpacked under ${EGPU_CACHE:-~/.cache/egpu-vm}/guest-arm64
 #   6. the initramfs (tests/vm/mkinitramfs.sh), build/vm/initramfs-<kver>.cpio
 # Progress goes to stderr; stdout gets shell assignments for eval:
-#   QEMU=... KERNEL=... INITRD=... KVER=... KO=... ARCH=...
+#   QEMU=... KERNEL=... INITRD=... KVER=... KO=... ARCH=... GPU_KO=...
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/../.." && pwd)
@@ -62,18 +64,22 @@ if command -v modinfo >/dev/null; then
 	[ "$magic" = "$kver" ] || die "$ko is built for '$magic', the guest kernel is $kver"
 fi
 
+# --- the GPU test driver (for the gpu scenarios; built the same way) ---------------
+gpu_ko=$("$repo/tests/vm/gpu/build.sh" --print-ko "$arch") ||
+	die "tests/vm/gpu/build.sh --print-ko $arch failed"
+
 # --- busybox (the machine's own for amd64) --------------------------------------
-bbopt=()
+bbopt=(--ko "$gpu_ko")
 if [ "$arch" != amd64 ]; then
 	# shellcheck source=debarch.sh
 	. "$here/debarch.sh"
 	bbroot=$(deb_unpacked "$arch" busybox-static) || die "no busybox-static for $arch"
-	bbopt=(--arch "$arch" --busybox "$bbroot/bin/busybox")
+	bbopt+=(--arch "$arch" --busybox "$bbroot/bin/busybox")
 fi
 
 # --- initramfs ------------------------------------------------------------------
 initrd=$repo/build/vm/initramfs-$kver.cpio
 "$here/mkinitramfs.sh" "${bbopt[@]}" "$kroot" "$initrd" "$ko"
 
-printf 'QEMU=%q\nKERNEL=%q\nINITRD=%q\nKVER=%q\nKO=%q\nARCH=%q\n' \
-	"$qemu" "$kernel" "$initrd" "$kver" "$ko" "$arch"
+printf 'QEMU=%q\nKERNEL=%q\nINITRD=%q\nKVER=%q\nKO=%q\nARCH=%q\nGPU_KO=%q\n' \
+	"$qemu" "$kernel" "$initrd" "$kver" "$ko" "$arch" "$gpu_ko"

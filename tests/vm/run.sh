@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # tests/vm/run.sh [SCENARIO...] — `make vmtest`: boot the guest behind
 # apple-dma-pci (DART simulator) and run the end-to-end scenarios a..f on
-# an amd64 guest and "arm64" on an arm64 one (all by default; see
-# tests/vm/vmtest.py). Only the guests the scenarios need are prepared.
+# an amd64 guest and "arm64" on an arm64 one, then the GPU path ("gpu" on
+# amd64, "gpu-arm64", and "gpu-dext", "gpu-dext-arm64" over the IOKit test
+# double; all by default; see tests/vm/vmtest.py). Only the
+# guests the scenarios need are prepared.
 # Console logs and per-scenario JSON go to build/vm/. Ends with
 # "N passed, N failed"; non-zero on failure.
 #   EGPU_ACCEL=tcg|kvm  skip the KVM probe (amd64; arm64 is always TCG)
@@ -18,7 +20,7 @@ declare -A want=()
 [ $# -gt 0 ] || want=([amd64]=1 [arm64]=1)
 for s in "$@"; do
 	case "$s" in
-	arm64) want[arm64]=1 ;;
+	arm64|*-arm64) want[arm64]=1 ;;
 	*) want[amd64]=1 ;;   # vmtest.py rejects the names it does not know
 	esac
 done

@@ -13,9 +13,16 @@ which the guest waits for. Python standard library only.
 Two guests: amd64 (q35, qboot, console ttyS0, KVM when it works) and arm64
 (virt, -kernel directly without firmware, console ttyAMA0, always TCG).
 
+The GPU configuration (gpu=dict(backend=..., opts=...)): apple-dma-pci
+manages an egpu-pci function (backend simgpu: the simulated GPU behind its
+own simulated DART) instead of the NVMe disk, which is dropped; the guest
+loads simgpu_test.ko and its "gpu" step runs it. At a sync point the host
+then also reads egpu-pci's QOM "stats" (Result.gpustats).
+
 As a command (for trying things by hand):
     vm.py --qemu Q --kernel K --initrd I [--arch amd64|arm64] [--adma OPTS|--no-adma]
           [--steps wl,sync:end] [--wl "-m 64"] [--log FILE] [--timeout S]
+          [--gpu simgpu [--gpu-opts vram-size=...] [--gpurun "mib=64 flr_at=32"]]
 """
 import argparse
 import os
@@ -71,6 +78,8 @@ class Result:
         self.gstats = {}          # tag -> guest stats before the host read
         self.gstats2 = {}         # tag -> guest stats after it
         self.hstats = {}          # tag -> host stats (QMP)
+        self.gpustats = {}        # tag -> egpu-pci stats (QMP), GPU runs
+        self.gpu = []             # dicts of "@@GPU" lines
         self.host_errors = []     # QMP failures and the like
         self.console_errors = []  # kernel trouble lines
         self.io_errors = 0        # "I/O error" lines from the block layer
@@ -112,12 +121,15 @@ class Vm:
                  qmp_path=None,
                  wl="", wl2="", admaargs="", accel=None,
                  smp=2, mem="1G", disk_mib=1024, extra_append="", echo=False,
-                 loglevel=5, arch="amd64"):
+                 loglevel=5, arch="amd64", gpu=None, gpurun=""):
         if arch not in MACHINES:
             raise ValueError("unknown guest architecture %r" % arch)
         self.arch = arch
         self.qemu, self.kernel, self.initrd, self.log = qemu, kernel, initrd, log
         self.adma = adma          # None: no apple-dma-pci; else its options
+        # None: the NVMe disk is the managed device; else a dict with
+        # "backend" and "opts" of the egpu-pci function apple-dma-pci manages
+        self.gpu, self.gpurun = gpu, gpurun
         self.steps, self.wl, self.wl2, self.admaargs = steps, wl, wl2, admaargs
         self.accel = accel or tcg(arch)
         self.smp, self.mem, self.disk_mib = smp, mem, disk_mib
@@ -132,6 +144,10 @@ class Vm:
                   "mitigations=off", "egpu.adma=%d" % (self.adma is not None)]
         if self.steps:
             append.append("egpu.steps=" + ",".join(self.steps))
+        if self.gpu is not None:
+            append += ["egpu.gpu=1", "egpu.disk=0"]
+            if self.gpurun:
+                append.append("egpu.gpurun=" + ",".join(self.gpurun.replace(",", "/").split()))
         for key, val in (("wl", self.wl), ("wl2", self.wl2), ("admaargs", self.admaargs)):
             if val:
                 append.append("egpu.%s=%s" % (key, ",".join(val.split())))
@@ -149,16 +165,30 @@ class Vm:
                "-append", " ".join(append),
                "-qmp", "unix:%s,server=on,wait=off" % self.qmp_path]
         if self.adma is not None:
-            dev = "apple-dma-pci,id=adma0,managed=nvme0,backend=dartsim"
+            if self.gpu is None:
+                dev = "apple-dma-pci,id=adma0,managed=nvme0,backend=dartsim"
+            else:   # the DART is the GPU function's own
+                dev = "apple-dma-pci,id=adma0,managed=%s" % GPU_ID
             for opts in (self.adma, os.environ.get("EGPU_VM_ADMA", "")):
                 if opts:
                     dev += "," + opts
             cmd += ["-device", dev]
-        cmd += ["-drive", "file=%s,if=none,id=d0,format=raw,cache=unsafe" % disk,
-                "-device", "nvme,id=nvme0,serial=adma,drive=d0"]
+        if self.gpu is not None:
+            dev = "egpu-pci,id=%s,backend=%s" % (GPU_ID, self.gpu.get("backend", "simgpu"))
+            if self.gpu.get("opts"):
+                dev += "," + self.gpu["opts"]
+            cmd += ["-device", dev]
+        else:
+            cmd += ["-drive", "file=%s,if=none,id=d0,format=raw,cache=unsafe" % disk,
+                    "-device", "nvme,id=nvme0,serial=adma,drive=d0"]
         return cmd
 
     def _host_stats(self, res, tag):
+        if self.gpu is not None:
+            try:
+                res.gpustats[tag] = qmp.adma_stats(self.qmp_path, GPU_ID)
+            except (qmp.QmpError, OSError, ValueError) as e:
+                res.host_errors.append("QMP egpu-pci stats at %s: %s" % (tag, e))
         if self.adma is None:
             return
         try:
@@ -274,6 +304,8 @@ class Vm:
             res.chunks.append(rest)
         elif word == "IRQ":
             res.irqs.append(rest)
+        elif word == "GPU":
+            res.gpu.append(parse_kv(rest))
         elif word == "DISK":
             res.disk = parse_kv(rest)
         elif word in ("GSTAT", "GSTAT2"):
@@ -297,6 +329,9 @@ KVM = ("-accel", "kvm", "-cpu", "host")
 # arm64: emulated on this x86 host, never KVM. QEMU's own pointer
 # authentication algorithm: the architected one (QARMA) is slow under TCG.
 TCG_ARM64 = ("-accel", "tcg,thread=multi", "-cpu", "max,pauth-impdef=on")
+
+# QOM id of the egpu-pci function in the GPU configuration
+GPU_ID = "gpu0"
 
 # arch -> (machine, serial console)
 MACHINES = {"amd64": ("q35", "ttyS0"), "arm64": ("virt", "ttyAMA0")}
@@ -360,15 +395,21 @@ def main():
     ap.add_argument("--admaargs", default="")
     ap.add_argument("--log", default="build/vm/manual.log")
     ap.add_argument("--timeout", type=float, default=300)
+    ap.add_argument("--gpu", default=None, help="egpu-pci backend (simgpu, dext): the GPU setup")
+    ap.add_argument("--gpu-opts", default="", help="more egpu-pci options")
+    ap.add_argument("--gpurun", default="mib=64 flr_at=32", help="what the gpu step runs")
     ap.add_argument("--quiet", action="store_true")
     a = ap.parse_args()
     vm = Vm(a.qemu, a.kernel, a.initrd, a.log, adma=None if a.no_adma else a.adma,
             steps=[s for s in a.steps.split(",") if s], wl=a.wl, admaargs=a.admaargs,
-            echo=not a.quiet, arch=a.arch)
+            echo=not a.quiet, arch=a.arch,
+            gpu=dict(backend=a.gpu, opts=a.gpu_opts) if a.gpu else None, gpurun=a.gpurun)
     res = vm.run(a.timeout)
     print("\nvm.py: reason=%s done_status=%s elapsed=%.1fs" % (res.reason, res.done_status, res.elapsed))
     for tag in res.hstats:
         print("host stats at %s: %s" % (tag, res.hstats[tag]))
+    for tag in res.gpustats:
+        print("egpu-pci stats at %s: %s" % (tag, res.gpustats[tag]))
     for e in res.console_errors + res.host_errors + res.fails:
         print("problem: " + e)
     sys.exit(0 if res.ok() else 1)

@@ -20,6 +20,16 @@ on the host's stats read over QMP:
      or fails the I/O, what it said was written reads back intact
   arm64  an arm64 guest (virt, TCG): 128 MiB written and read back intact,
      0 faults, guest and host stats agree, unbind + rmmod leaves no mapping
+  gpu, gpu-arm64  apple-dma-pci manages an egpu-pci function (backend
+     simgpu: the simulated GPU behind its own DART) on q35 / virt; the guest's
+     test driver (tests/vm/gpu/simgpu_test) moves >= 256 MiB system -> VRAM ->
+     system with the engine, every byte verified; MSI-X interrupts = fences on
+     both sides; an FLR mid-run recovers (host flrs == 1); 0 DART faults; the
+     guest's and the host's counters agree; unbind, then rmmod, leave no
+     mapping. The backend is a parameter of the definition (gpu_scenario()).
+  gpu-dext, gpu-dext-arm64  the same with backend=dext: the guest's DMA goes
+     through QEMU's IOKit backend (host/hostdev_iokit.c), the dext ABI and the
+     dext's portable logic (dext/core) behind the IOKit test double.
 
 a..f boot the amd64 guest (--qemu, --kernel, --initrd), arm64 the arm64 one
 (--qemu-arm64, ...); only the paths of the scenarios asked for are needed.
@@ -230,6 +240,65 @@ def check_arm64(c, res):
     nothing_left(c, res, "quiet", h)
 
 
+def check_gpu(c, res):
+    h, _ = common(c, res, "unloaded", workload=False)
+    t = res.total("gpu")
+    g, g0 = res.gpustats.get("quiet"), res.gpustats.get("before")
+    if not c.expect(t is not None, "simgpu_test printed no result"):
+        return
+    c.expect(t.get("status") == "pass", "simgpu_test failed: why=%s err=%s buffer %s byte %s, "
+             "engine error %s at %s" % (t.get("why"), t.get("err"), t.get("bad_buf"),
+                                        t.get("bad_off"), t.get("engine_error"),
+                                        t.get("engine_fault")))
+    c.expect(t.get("bytes_verified", 0) >= GPU_MIB * MiB, "verified %s bytes, want >= %d MiB"
+             % (t.get("bytes_verified"), GPU_MIB))
+    c.expect(t.get("bytes_to_vram") == t.get("bytes_from_vram"),
+             "to VRAM %s bytes, back %s" % (t.get("bytes_to_vram"), t.get("bytes_from_vram")))
+    c.expect(t.get("errors") == 0, "simgpu_test counted %s errors" % t.get("errors"))
+    fences = t.get("fences", 0)
+    c.expect(fences > 0 and t.get("msix") == fences,
+             "guest: %s MSI-X interrupts for %s fences" % (t.get("msix"), fences))
+    procirq = sum(x.get("count", 0) for x in res.gpu if x.get("kind") == "irq")
+    c.expect(procirq == t.get("msix"), "/proc/interrupts counts %d, the driver %s"
+             % (procirq, t.get("msix")))
+    c.expect(t.get("flrs") == 1, "guest did %s FLRs, want 1" % t.get("flrs"))
+    if not c.expect(g is not None and g0 is not None, "no egpu-pci stats at 'before' and 'quiet'"):
+        return
+
+    def run(k):   # what the host counted during the run (the machine's reset counts too)
+        return g[k] - g0[k] if isinstance(g.get(k), int) and isinstance(g0.get(k), int) else None
+
+    # every counter the function keeps must match what the driver did
+    for hk, gk in (("fences", "fences"), ("irqs", "msix"), ("irqs_msix", "msix"),
+                   ("bytes_in", "bytes_to_vram"), ("bytes_out", "bytes_from_vram"),
+                   ("flrs", "flrs"), ("flrs_requested", "flrs")):
+        c.expect(run(hk) == t.get(gk), "host %s=%s during the run but guest %s=%s"
+                 % (hk, run(hk), gk, t.get(gk)))
+    for hk in ("dart_faults", "faults", "errors", "irqs_dropped"):
+        c.expect(g.get(hk) == 0, "host %s=%s" % (hk, g.get(hk)))
+    c.expect(g.get("translations", 0) > 0, "the GPU's DART translated nothing")
+    agree(c, res, "quiet")
+    # unbinding the test driver alone gives every mapping back
+    gu, hu = res.gstats2.get("unbound", {}), res.hstats.get("unbound", {})
+    c.expect(gu.get("live_host_maps") == 0 and hu.get("live_maps") == 0,
+             "after unbind: guest live_host_maps=%s, host live_maps=%s"
+             % (gu.get("live_host_maps"), hu.get("live_maps")))
+    nothing_left(c, res, "quiet", h)
+    ge = res.gpustats.get("unloaded", {})
+    c.expect(ge.get("dart_live_maps") == 0, "after rmmod: GPU DART live maps %s"
+             % ge.get("dart_live_maps"))
+    moved = t.get("bytes_to_vram", 0) + t.get("bytes_from_vram", 0)
+    c.note("engine: %.0f MiB moved (%s MiB/s while busy, %s MiB/s over the run of %.1f s), "
+           "%d fences = %s MSI-X (host %s), %s FLR, %s DART faults"
+           % (moved / MiB, t.get("engine_mib_s"), t.get("run_mib_s"),
+              t.get("elapsed_ms", 0) / 1000, fences, t.get("msix"), run("irqs"),
+              run("flrs"), g.get("dart_faults")))
+    c.note("driver: %s buffers mapped (%s map_sg, %s map_page, %s ranges), peak %s at once; "
+           "host: peak %s live maps, %s translations" % (
+               t.get("buffers"), t.get("map_sg"), t.get("map_page"), t.get("dma_segs"),
+               t.get("peak_buffers"), (h or {}).get("peak_maps"), g.get("translations")))
+
+
 def check_f(c, res):
     h, t = common(c, res, "end")
     if not h:
@@ -271,6 +340,29 @@ SCENARIOS = {
 }
 
 
+def gpu_scenario(arch, backend, seed, gpu_opts=""):
+    """The GPU path on ARCH with egpu-pci's BACKEND (simgpu, dext)."""
+    machine = "q35" if arch == "amd64" else "virt"
+    return dict(title="%s %s, egpu-pci backend=%s: %d MiB system->VRAM->system verified, "
+                      "MSI-X = fences, FLR mid-run, 0 faults, unbind leaves none"
+                      % (arch, machine, backend, GPU_MIB),
+                arch=arch, gpu=dict(backend=backend, opts=gpu_opts),
+                gpurun="mib=%d seed=%d flr_at=%d" % (GPU_MIB, seed, GPU_FLR_AT), wl="",
+                steps=["sync:before", "gpu", "sync:quiet", "gpu-unbind", "sync:unbound",
+                       "unload", "sync:unloaded"],
+                timeout=600, check=check_gpu)
+
+
+GPU_MIB = 256
+GPU_FLR_AT = 128
+SCENARIOS["gpu"] = gpu_scenario("amd64", "simgpu", 21)
+SCENARIOS["gpu-arm64"] = gpu_scenario("arm64", "simgpu", 22)
+# the same over backend=dext: QEMU's IOKit backend, the dext's portable logic
+# behind the IOKit test double (tests/iokit-shim), the same simulated function
+SCENARIOS["gpu-dext"] = gpu_scenario("amd64", "dext", 23)
+SCENARIOS["gpu-dext-arm64"] = gpu_scenario("arm64", "dext", 24)
+
+
 def guest(args, arch):
     """(qemu, kernel, initrd) given for ARCH; amd64 has no suffix."""
     sfx = "" if arch == "amd64" else "_" + arch
@@ -284,7 +376,8 @@ def run_scenario(name, args, accel):
     adma = ",".join(o for o in (sc.get("adma", ""), args.adma) if o)
     v = vm.Vm(*guest(args, arch), log, adma=adma,
               steps=sc["steps"], wl=sc["wl"], admaargs=args.admaargs, accel=accel[arch],
-              extra_append=args.append, echo=args.verbose, arch=arch)
+              extra_append=args.append, echo=args.verbose, arch=arch,
+              gpu=sc.get("gpu"), gpurun=sc.get("gpurun", ""))
     res = v.run(sc["timeout"])
     c = Check()
     sc["check"](c, res)
@@ -293,6 +386,7 @@ def run_scenario(name, args, accel):
                    "elapsed_s": round(res.elapsed, 1), "failed": c.failed, "notes": c.notes,
                    "results": res.results, "host_stats": res.hstats,
                    "guest_stats": res.gstats, "guest_stats_after": res.gstats2,
+                   "gpu_stats": res.gpustats, "gpu": res.gpu,
                    "steps": res.steps, "irqs": res.irqs, "chunks": res.chunks,
                    "console_errors": res.console_errors}, f, indent=1)
     return c, res

@@ -14,6 +14,12 @@
  * looked up by id at each question. At machine-init-done we check that it
  * exists, sits on our bus and got our address space, and stop QEMU if not.
  *
+ * A passed-through managed device (egpu-pci) needs none of this: its DMA
+ * goes through its own DART in the host. If we came first we were
+ * installed all the same (its type was unknown then): it is given plain
+ * memory (so its MSIs reach the interrupt controller), and at
+ * machine-init-done we step aside and bind to its DART instead.
+ *
  * Copyright (c) egpu-vm authors
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
@@ -30,6 +36,7 @@
 #include "system/dma.h"
 #include "system/system.h"
 #include "apple-dma-pci.h"
+#include "egpu-pci.h"
 #include "trace.h"
 
 #define TYPE_APPLE_DMA_IOMMU_MR "apple-dma-iommu-memory-region"
@@ -177,25 +184,27 @@ void apple_dma_iommu_flush_unmaps(AppleDmaState *s)
 static bool adma_msi_window(AppleDmaState *s, Error **errp)
 {
     Object *machine = qdev_get_machine();
+    /* the properties stay as given: apple_dma_bind_egpu() looks at them */
+    uint64_t base = s->msi_base, size = s->msi_size;
 
-    if (!s->msi_size) {
+    if (!size) {
         if (object_dynamic_cast(machine, "x86-machine")) {
-            s->msi_base = 0xfee00000;
-            s->msi_size = 0x100000;
+            base = 0xfee00000;
+            size = 0x100000;
         } else if (object_dynamic_cast(machine, "virt-machine")) {
-            s->msi_base = 0x08020000;   /* GICv2m frame up to the ITS end */
-            s->msi_size = 0x80000;
+            base = 0x08020000;          /* GICv2m frame up to the ITS end */
+            size = 0x80000;
         } else {
             return true;                /* no window: say so with msi-size */
         }
     }
-    if (s->msi_base + s->msi_size < s->msi_base) {
+    if (base + size < base) {
         error_setg(errp, "%s: msi-base + msi-size wraps", TYPE_APPLE_DMA_PCI);
         return false;
     }
     memory_region_init_alias(&s->msi_window, OBJECT(s), "apple-dma-msi",
-                             get_system_memory(), s->msi_base, s->msi_size);
-    memory_region_add_subregion_overlap(&s->iommu_root, s->msi_base,
+                             get_system_memory(), base, size);
+    memory_region_add_subregion_overlap(&s->iommu_root, base,
                                         &s->msi_window, 1);
     return true;
 }
@@ -207,7 +216,8 @@ static AddressSpace *adma_iommu_get_as(PCIBus *bus, void *opaque, int devfn)
 
     /* a hot-plugged device asks before it is entered into bus->devices */
     if (bus == s->bus && m && pci_get_bus(m) == bus && m->devfn == devfn &&
-        (!bus->devices[devfn] || bus->devices[devfn] == m)) {
+        (!bus->devices[devfn] || bus->devices[devfn] == m) &&
+        !apple_dma_is_egpu(m)) {
         return &s->iommu_as;
     }
     return &address_space_memory;
@@ -222,7 +232,18 @@ static void adma_machine_done(Notifier *n, void *data)
     AppleDmaState *s = container_of(n, AppleDmaState, machine_done);
     PCIDevice *m = apple_dma_managed(s);
     const char *why = NULL;
+    Error *err = NULL;
 
+    if (apple_dma_is_egpu(m)) {
+        apple_dma_iommu_unrealize(s);
+        if (!apple_dma_bind_egpu(s, EGPU_PCI(m), &err)) {
+            error_report_err(err);
+            exit(1);
+        }
+        trace_apple_dma_managed(s->managed, pci_dev_bus_num(m),
+                                PCI_SLOT(m->devfn), PCI_FUNC(m->devfn));
+        return;
+    }
     if (!m) {
         why = "there is no PCI device with that id";
     } else if (pci_get_bus(m) != s->bus) {

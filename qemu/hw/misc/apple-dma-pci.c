@@ -9,11 +9,21 @@
  * also installed as the managed device's IOMMU (apple-dma-iommu.c), so its
  * DMA reaches only what is mapped and faults everywhere else.
  *
+ * When the managed device is an egpu-pci (a function passed through), the
+ * host core maps through that function's own DART instead (hostdev
+ * dma_ops: the simulated GPU's dartsim, or the dext's real DART), with
+ * that DART's limits and address kind (GPA, or host VA for the dext), and
+ * no IOMMU of ours is needed: the function's DMA goes through its DART in
+ * the host. Either order on the command line works for an egpu-pci. The
+ * choice of DART and the map/unmap calls are in apple-dma-backend.c.
+ *
  * Locking: MMIO handlers are entered with the BQL. A doorbell rung by a
  * vCPU drops it for the whole batch and takes s->lock instead; the IOMMU
  * translate path runs with the BQL and takes s->lock. So the order is
  * BQL -> s->lock, and code holding s->lock touches guest RAM only, through
  * adma_ram_rw(), never MMIO (an MMIO access would take the BQL: inversion).
+ * An egpu's DMA backend takes its own lock inside: BQL -> s->lock -> the
+ * hostdev's lock; the hostdev never calls back into us.
  *
  * Copyright (c) egpu-vm authors
  *
@@ -32,11 +42,8 @@
 #include "migration/vmstate.h"
 #include "system/system.h"
 #include "apple-dma-pci.h"
+#include "egpu-pci.h"
 #include "trace.h"
-
-/* Largest tables a property may ask for (bytes of host memory, not RAM). */
-#define ADMA_MAX_MAPS_LIMIT     (1u << 20)
-#define ADMA_MAX_APERTURE       (64ull << 30)
 
 /* ---- guest memory for the host core (called with s->lock held) */
 
@@ -93,12 +100,17 @@ static int adma_env_write(void *opaque, uint64_t gpa, const void *buf,
 }
 
 /*
- * Is [gpa, gpa + len) wholly plain RAM of the machine? The simulator maps
- * guest-physical addresses, so the address handed back is the GPA itself.
+ * Is [gpa, gpa + len) wholly plain RAM of the machine? The simulators map
+ * guest-physical addresses, so the address handed back is the GPA itself;
+ * a host function's DART (the dext) maps this process's memory: then it is
+ * the host virtual address, and the range must be contiguous there too.
  */
 static int adma_env_resolve(void *opaque, uint64_t gpa, uint64_t len,
                             uint64_t *addr)
 {
+    AppleDmaState *s = opaque;
+    bool hva = s->hd && s->hd->info.dma_addr == HOSTDEV_DMA_HVA;
+    uint8_t *start = NULL, *next = NULL;
     uint64_t cur = gpa, left = len;
 
     if (!len || gpa + len < gpa) {
@@ -114,48 +126,21 @@ static int adma_env_resolve(void *opaque, uint64_t gpa, uint64_t len,
         if (!l || !adma_mr_is_plain_ram(mr)) {
             return ADMA_S_RANGE;
         }
+        if (hva) {
+            uint8_t *p = (uint8_t *)memory_region_get_ram_ptr(mr) + xlat;
+
+            if (next && p != next) {
+                return ADMA_S_RANGE;    /* two host ranges: no one address */
+            }
+            start = start ? start : p;
+            next = p + l;
+        }
         cur += l;
         left -= l;
     }
-    *addr = gpa;
+    *addr = hva ? (uint64_t)(uintptr_t)start : gpa;
     return ADMA_S_OK;
 }
-
-/* ---- backend: the simulator, plus tracing and IOMMU unmap notifications */
-
-static int adma_be_map(void *be, uint64_t addr, uint64_t len, unsigned int dir,
-                       struct adma_seg *seg, unsigned int max_segs,
-                       unsigned int *nsegs)
-{
-    AppleDmaState *s = be;
-    int st = dartsim_map(s->dart, addr, len, dir, seg, max_segs, nsegs);
-
-    trace_apple_dma_map(addr, len, dir, *nsegs ? seg[0].iova : 0, *nsegs,
-                        adma_status_name(st));
-    s->last_fault_page = ADMA_NO_PAGE;
-    return st;
-}
-
-static void adma_be_unmap(void *be, const struct adma_seg *seg,
-                          unsigned int nsegs)
-{
-    AppleDmaState *s = be;
-    unsigned int i;
-
-    dartsim_unmap(s->dart, seg, nsegs);
-    for (i = 0; i < nsegs; i++) {
-        trace_apple_dma_unmap(seg[i].iova, seg[i].len);
-        if (s->notify_unmap) {
-            g_array_append_val(s->unmapped, seg[i]);
-        }
-    }
-    s->last_fault_page = ADMA_NO_PAGE;
-}
-
-static const struct adma_backend_ops adma_be_ops = {
-    .map = adma_be_map,
-    .unmap = adma_be_unmap,
-};
 
 /* Release every live mapping at the backend: reset and removal. */
 static void adma_release_all(AppleDmaState *s)
@@ -164,7 +149,9 @@ static void adma_release_all(AppleDmaState *s)
     if (s->core) {
         trace_apple_dma_reset(adma_core_stats(s->core)->live_maps);
         adma_core_reset(s->core);
-        dartsim_reset(s->dart);
+        if (s->dart) {
+            dartsim_reset(s->dart);
+        }
     }
     qemu_mutex_unlock(&s->lock);
     apple_dma_iommu_flush_unmaps(s);
@@ -213,11 +200,13 @@ static uint32_t adma_managed_id(AppleDmaState *s)
 {
     PCIDevice *m = apple_dma_managed(s);
 
-    if (!m || !DEVICE(m)->realized || pci_get_bus(m) != s->bus) {
+    /* an egpu needs no IOMMU of ours on its bus: it may sit on any bus */
+    if (!m || !DEVICE(m)->realized || (!s->hd && pci_get_bus(m) != s->bus)) {
         return 0;
     }
     /* the bus number as the guest's firmware programmed it */
-    return ADMA_MANAGED_VALID | (pci_bus_num(s->bus) & 0xff) << 8 | m->devfn;
+    return ADMA_MANAGED_VALID | (pci_bus_num(pci_get_bus(m)) & 0xff) << 8 |
+           m->devfn;
 }
 
 /* A consistent copy of the core's counters. */
@@ -247,7 +236,8 @@ static uint64_t adma_mmio_read(void *opaque, hwaddr addr, unsigned size)
     case ADMA_REG_VERSION:
         return ADMA_VERSION;
     case ADMA_REG_FEATURES:
-        return ADMA_F_BATCH | ADMA_F_MULTISEG | ADMA_F_DIR | ADMA_F_IOMMU_SIM;
+        return ADMA_F_BATCH | ADMA_F_MULTISEG | ADMA_F_DIR |
+               (apple_dma_dart_is_sim(s) ? ADMA_F_IOMMU_SIM : 0);
     case ADMA_REG_MAX_BATCH:
         return cfg->max_batch;
     case ADMA_REG_MAX_SEGS:
@@ -346,7 +336,14 @@ static void adma_get_stats(Object *obj, Visitor *v, const char *name,
     qemu_mutex_lock(&s->lock);
     if (s->core) {
         cs = *adma_core_stats(s->core);
+    }
+    if (s->dart) {
         ds = *dartsim_stats(s->dart);
+    } else if (s->egpu) {
+        /* the egpu's DART: what its engine's DMA met */
+        if (!egpu_simgpu_stats(s->egpu, NULL, &ds)) {
+            egpu_dext_sim_stats(s->egpu, NULL, &ds);
+        }
     }
     qemu_mutex_unlock(&s->lock);
 
@@ -372,7 +369,7 @@ static void adma_get_stats(Object *obj, Visitor *v, const char *name,
 
 static bool adma_check_config(AppleDmaState *s, Error **errp)
 {
-    uint64_t base, size;
+    struct dartsim_config dc = apple_dma_sim_config(s);
 
     if (!s->managed || !*s->managed) {
         error_setg(errp, "%s: property 'managed' (id of the managed PCI "
@@ -392,91 +389,41 @@ static bool adma_check_config(AppleDmaState *s, Error **errp)
                    s->backend);
         return false;
     }
-    if (s->max_bytes && s->max_bytes < ADMA_PAGE_SIZE) {
-        error_setg(errp, "max-bytes must be at least %u", ADMA_PAGE_SIZE);
-        return false;
-    }
-    if (s->max_maps > ADMA_MAX_MAPS_LIMIT) {
-        error_setg(errp, "max-maps must be at most %u", ADMA_MAX_MAPS_LIMIT);
-        return false;
-    }
     if (s->max_batch > ADMA_MAX_BATCH) {
         error_setg(errp, "max-batch must be at most %u", ADMA_MAX_BATCH);
         return false;
     }
-    if ((s->aperture_base | s->aperture_size) & (ADMA_PAGE_SIZE - 1)) {
-        error_setg(errp, "aperture-base and aperture-size must be multiples "
-                   "of %u", ADMA_PAGE_SIZE);
-        return false;
-    }
-    /* the simulator's table grows with the aperture (default: max-bytes) */
-    size = s->aperture_size ? s->aperture_size :
-           ROUND_UP(s->max_bytes ? s->max_bytes : ADMA_CORE_DEFAULT_MAX_BYTES,
-                    ADMA_PAGE_SIZE);
-    base = s->aperture_base ? s->aperture_base : DARTSIM_DEFAULT_BASE;
-    if (size > ADMA_MAX_APERTURE || base + size < base) {
-        error_setg(errp, "the IOVA aperture (aperture-size, else max-bytes) "
-                   "must be at most %llu bytes and must not wrap",
-                   ADMA_MAX_APERTURE);
-        return false;
-    }
-    if (s->fail_ppm > 1000000) {
-        error_setg(errp, "fail-ppm must be at most 1000000");
-        return false;
-    }
-    return true;
+    return apple_dma_check_dart_config(&dc, errp);
 }
 
-static bool adma_init_backend(AppleDmaState *s, Error **errp)
+struct adma_env apple_dma_env(AppleDmaState *s)
 {
-    /* one set of limits: the core refuses what the simulator would */
-    struct adma_core_config cc = {
-        .max_bytes = s->max_bytes,
-        .max_maps = s->max_maps,
-        .max_batch = s->max_batch,
-    };
-    struct dartsim_config dc = {
-        .aperture_base = s->aperture_base,
-        .aperture_size = s->aperture_size,
-        .max_bytes = s->max_bytes,
-        .max_maps = s->max_maps,
-        .randomize = s->randomize,
-        .seed = s->seed,
-        .fail_nth = s->fail_nth,
-        .fail_ppm = s->fail_ppm,
-    };
-    struct adma_env env = {
+    return (struct adma_env) {
         .opaque = s,
         .read = adma_env_read,
         .write = adma_env_write,
         .resolve = adma_env_resolve,
     };
-
-    void *dart_mem = g_malloc0(dartsim_size(&dc));
-    void *core_mem = g_malloc0(adma_core_size(&cc));
-
-    s->dart = dartsim_init(dart_mem, &dc);
-    s->core = adma_core_init(core_mem, &cc, &env, &adma_be_ops, s);
-    if (!s->dart || !s->core) {
-        error_setg(errp, "%s: the %s rejected this configuration",
-                   TYPE_APPLE_DMA_PCI, s->dart ? "host core" : "simulator");
-        g_free(dart_mem);
-        g_free(core_mem);
-        s->dart = NULL;
-        s->core = NULL;
-        return false;
-    }
-    return true;
 }
 
 static void adma_realize(PCIDevice *pdev, Error **errp)
 {
     AppleDmaState *s = APPLE_DMA_PCI(pdev);
+    PCIDevice *m;
 
-    if (!adma_check_config(s, errp) || !adma_init_backend(s, errp)) {
+    if (!adma_check_config(s, errp)) {
         return;
     }
-    if (!apple_dma_iommu_realize(s, errp)) {
+    s->bus = pci_get_bus(pdev);
+    m = apple_dma_managed(s);
+    if (apple_dma_is_egpu(m)) {
+        /* an egpu-pci before us: already realized, bind now */
+        if (!apple_dma_bind_egpu(s, EGPU_PCI(m), errp)) {
+            return;
+        }
+    } else if (!apple_dma_init_sim(s, errp)) {
+        return;
+    } else if (!apple_dma_iommu_realize(s, errp)) {
         g_free(s->core);
         g_free(s->dart);
         s->core = NULL;

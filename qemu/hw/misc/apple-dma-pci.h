@@ -17,11 +17,14 @@
 #include "qom/object.h"
 #include "apple-dma/adma_core.h"
 #include "apple-dma/dartsim.h"
+#include "apple-dma/hostdev.h"
 
 #define TYPE_APPLE_DMA_PCI "apple-dma-pci"
 OBJECT_DECLARE_SIMPLE_TYPE(AppleDmaState, APPLE_DMA_PCI)
 
 #define ADMA_NO_PAGE UINT64_MAX
+
+typedef struct EgpuPciState EgpuPciState;   /* egpu-pci.h */
 
 struct AppleDmaState {
     PCIDevice parent_obj;
@@ -46,10 +49,14 @@ struct AppleDmaState {
     /*
      * @lock guards everything from here to the IOMMU fields. Taken after
      * the BQL, never before it; while it is held only guest RAM is touched.
+     * With a passed-through managed device the core maps through its DART,
+     * which locks itself: BQL -> @lock -> the hostdev's lock, never back.
      */
     QemuMutex lock;
     struct adma_core *core;
-    struct dartsim *dart;
+    struct dartsim *dart;       /* ours; NULL when the egpu's DART is used */
+    struct hostdev *hd;         /* managed egpu-pci's function, or NULL */
+    EgpuPciState *egpu;
     uint64_t last_fault_page;   /* fault already logged; ADMA_NO_PAGE: none */
     bool notify_unmap;          /* someone listens for IOMMU unmaps */
     GArray *unmapped;           /* struct adma_seg not yet notified */
@@ -65,6 +72,26 @@ struct AppleDmaState {
 
 /* The managed device if it exists now (it may not be realized yet). */
 PCIDevice *apple_dma_managed(AppleDmaState *s);
+
+/*
+ * The managed device is an egpu-pci (passed through): map through its
+ * function's DART from now on, with that DART's limits. False, with errp
+ * set, if apple-dma-pci has settings only its own DART could take.
+ */
+bool apple_dma_bind_egpu(AppleDmaState *s, EgpuPciState *e, Error **errp);
+bool apple_dma_is_egpu(PCIDevice *d);
+
+/* Check DART knobs (shared with egpu-pci's simgpu backend). */
+bool apple_dma_check_dart_config(const struct dartsim_config *dc,
+                                 Error **errp);
+
+/* apple-dma-backend.c: our DART knobs; set up our simulated DART and core. */
+struct dartsim_config apple_dma_sim_config(AppleDmaState *s);
+bool apple_dma_init_sim(AppleDmaState *s, Error **errp);
+/* Is the DART in use a simulated one (ours or a simulated GPU's)? */
+bool apple_dma_dart_is_sim(AppleDmaState *s);
+/* apple-dma-pci.c: guest memory and resolve() for the host core */
+struct adma_env apple_dma_env(AppleDmaState *s);
 
 /* Become the IOMMU of the bus for the managed device; undo it. */
 bool apple_dma_iommu_realize(AppleDmaState *s, Error **errp);
