@@ -56,14 +56,14 @@ static bool adma_mr_is_plain_ram(MemoryRegion *mr)
 }
 
 /*
- * Copy to or from guest RAM through our bus-master address space. A region
- * cache both checks and performs the access on one translation, so a range
- * that is not plain RAM fails here instead of being dispatched as MMIO.
+ * Copy to or from plain guest RAM in address space as. A region cache both
+ * checks and performs the access on one translation, so a range that is
+ * not plain RAM fails here instead of being dispatched as MMIO. Also the
+ * simulated GPU's DMA (egpu-hostdev-simgpu.c), which must reach RAM only.
  */
-static int adma_ram_rw(AppleDmaState *s, uint64_t gpa, void *buf,
-                       size_t len, bool is_write)
+int apple_dma_ram_rw(AddressSpace *as, uint64_t gpa, void *buf, size_t len,
+                     bool is_write)
 {
-    AddressSpace *as = pci_get_address_space(PCI_DEVICE(s));
     uint8_t *p = buf;
 
     while (len) {
@@ -86,6 +86,14 @@ static int adma_ram_rw(AppleDmaState *s, uint64_t gpa, void *buf,
         len -= l;
     }
     return 0;
+}
+
+/* Guest RAM through our bus-master address space. */
+static int adma_ram_rw(AppleDmaState *s, uint64_t gpa, void *buf,
+                       size_t len, bool is_write)
+{
+    return apple_dma_ram_rw(pci_get_address_space(PCI_DEVICE(s)), gpa, buf,
+                            len, is_write);
 }
 
 static int adma_env_read(void *opaque, uint64_t gpa, void *buf, size_t len)

@@ -70,6 +70,10 @@ struct AppleDmaState {
     Notifier machine_done;
 };
 
+/* Copy to/from plain guest RAM only (never MMIO): 0, or -1. */
+int apple_dma_ram_rw(AddressSpace *as, uint64_t gpa, void *buf, size_t len,
+                     bool is_write);
+
 /* The managed device if it exists now (it may not be realized yet). */
 PCIDevice *apple_dma_managed(AppleDmaState *s);
 

@@ -46,43 +46,13 @@ typedef struct EgpuSim {
     bool engine_started;
 } EgpuSim;
 
-/* Plain guest RAM: not a ROM, not a device BAR, not MMIO. */
-static bool egpu_is_plain_ram(MemoryRegion *mr)
-{
-    return memory_region_is_ram(mr) && !memory_region_is_ram_device(mr) &&
-           !memory_region_is_rom(mr) && !memory_region_is_romd(mr) &&
-           !mr->rom_device;
-}
-
 /*
  * The DART translated an IOVA to a guest-physical address: copy there.
  * Anything but plain RAM fails the access (as a master abort would).
  */
 static int egpu_sim_dma(uint64_t addr, void *buf, size_t len, bool is_write)
 {
-    uint8_t *p = buf;
-
-    while (len) {
-        MemoryRegionCache cache;
-        int64_t l = address_space_cache_init(&cache, &address_space_memory,
-                                             addr, len, is_write);
-
-        if (l <= 0 || !cache.ptr || !egpu_is_plain_ram(cache.mrs.mr)) {
-            address_space_cache_destroy(&cache);
-            return -1;
-        }
-        if (is_write) {
-            address_space_write_cached(&cache, 0, p, l);
-            address_space_cache_invalidate(&cache, 0, l);
-        } else {
-            address_space_read_cached(&cache, 0, p, l);
-        }
-        address_space_cache_destroy(&cache);
-        addr += l;
-        p += l;
-        len -= l;
-    }
-    return 0;
+    return apple_dma_ram_rw(&address_space_memory, addr, buf, len, is_write);
 }
 
 static int egpu_sim_dma_read(void *opaque, uint64_t addr, void *buf,
