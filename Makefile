@@ -111,7 +111,7 @@ qtest: qemu
 module:
 	@scripts/deps.sh module
 	@guest/build.sh
-	@tests/vm/gpu/build.sh
+	@guest/build.sh --module simgpu_test
 	@guest/build.sh --checkpatch
 
 vmtest: qemu module

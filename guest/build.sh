@@ -1,20 +1,22 @@
 #!/usr/bin/env bash
-# guest/build.sh - build the apple_dma module against Debian kernel headers.
+# guest/build.sh - build our out-of-tree kernel modules against Debian kernel
+# headers, -Werror and free of warnings:
+#   apple_dma     guest/ (default), for every TARGET
+#   simgpu_test   tests/vm/gpu/, simgpu's guest test driver, for the stable
+#                 kernels the VM tests boot
 #
-#   guest/build.sh [TARGET...]        build (default: every target), -Werror
-#   guest/build.sh --print-ko ARCH [SERIES]
+#   guest/build.sh [--module NAME] [TARGET...]
+#                                     build (default: the module's targets)
+#   guest/build.sh [--module NAME] --print-ko ARCH [SERIES]
 #                                     print the .ko path for the kernel that
 #                                     Debian's linux-image-ARCH resolves to
 #                                     (SERIES stable, the default, or bpo),
-#                                     building it first if it is missing
+#                                     building it first if it is missing or
+#                                     older than its sources
 #   guest/build.sh --list             targets and their kernel versions
-#   guest/build.sh --print-kdir TARGET
-#                                     print "<kver> <headers dir>" of TARGET,
-#                                     fetching the headers if missing (for
-#                                     other out-of-tree modules: tests/vm/gpu)
 #   guest/build.sh --checkpatch       checkpatch.pl --no-tree on guest/,
 #                                     tests/vm/gpu/ and the coalescer test
-#   guest/build.sh --dkms-tree DIR    lay out a DKMS source tree in DIR
+#   guest/build.sh --dkms-tree DIR    lay out apple_dma's DKMS source tree in DIR
 #
 # TARGET is SERIES-ARCH: stable-amd64 stable-arm64 bpo-amd64 bpo-arm64.
 # "stable" is bookworm's kernel (the one `apt-get download linux-image-ARCH`
@@ -25,7 +27,8 @@
 # ${EGPU_CACHE:-$HOME/.cache/egpu-vm}/kernels. The kbuild host tools (fixdep,
 # modpost, objtool) are always the amd64 ones: they run here. arm64 package
 # lists live in a private apt state under the cache, so the machine's apt
-# configuration is not touched. Output: build/guest/<kver>-<arch>/apple_dma.ko
+# configuration is not touched.
+# Output: build/guest/<kver>-<arch>/NAME.ko and NAME.log (the build's output).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -150,17 +153,54 @@ fetch() {
 
 # ---- building ------------------------------------------------------------
 
-# stage OBJ: the sources as Kbuild wants them (M= builds in place).
+# module NAME: the module's source directory, the repository files outside
+# it that its Kbuild reaches by relative path, and its default targets.
+module() {
+	name=$1
+	case $name in
+	apple_dma)
+		mod_dir=guest
+		mod_extra=(protocol/apple_dma.h)
+		mod_targets=("${all_targets[@]}")
+		;;
+	simgpu_test)
+		mod_dir=tests/vm/gpu
+		mod_extra=(host/simgpu_hw.h)
+		mod_targets=(stable-amd64 stable-arm64)
+		;;
+	*) die "unknown module '$name' (apple_dma or simgpu_test)" ;;
+	esac
+}
+
+# The module's sources, relative to the top of the repository.
+sources() {
+	(cd "$top" && find "$mod_dir" -name '*.[ch]' -o -name Kbuild -o -name Makefile -o -name '*.sh')
+	printf '%s\n' "${mod_extra[@]}"
+}
+
+# stage OBJ: the sources laid out as in the repository (M= builds in place).
 stage() {
 	local obj=$1
 	rm -rf "$obj"
-	mkdir -p "$obj/guest" "$obj/protocol"
-	(cd "$here" && find . -name '*.[ch]' -o -name Kbuild -o -name Makefile -o -name '*.sh' |
-		cpio -pdm --quiet "$obj/guest")
-	cp "$top/protocol/apple_dma.h" "$obj/protocol/"
+	mkdir -p "$obj"
+	sources | (cd "$top" && cpio -pdm --quiet "$obj")
 }
 
-build_one() { # TARGET
+# stale KO: missing, or older than one of its sources.
+stale() {
+	local ko=$1 f
+	[ -f "$ko" ] || return 0
+	while read -r f; do
+		[ "$top/$f" -nt "$ko" ] && return 0
+	done < <(sources)
+	return 1
+}
+
+ko_path() { # KVER ARCH
+	echo "$out/$1-$2/$name.ko"
+}
+
+build_one() { # TARGET -> prints "TARGET KVER KO"
 	local target=$1 series arch kv tree kdir obj ko logf
 	series=${target%-*}
 	arch=${target##*-}
@@ -168,31 +208,31 @@ build_one() { # TARGET
 	kv=$(kver "$series" "$arch") || return 1
 	tree=$(fetch "$series" "$arch" "$kv") || return 1
 	kdir=$tree/usr/src/linux-headers-$kv
-	obj=$out/obj/$kv-$arch
-	ko=$out/$kv-$arch/apple_dma.ko
-	logf=$out/$kv-$arch/build.log
+	obj=$out/obj/$kv-$arch/$name
+	ko=$(ko_path "$kv" "$arch")
+	logf=${ko%.ko}.log
 	stage "$obj"
 	mkdir -p "$(dirname "$ko")"
-	local mk=(make -C "$kdir" M="$obj/guest" KCFLAGS=-Werror modules)
+	local mk=(make -C "$kdir" M="$obj/$mod_dir" KCFLAGS=-Werror modules)
 	if [ "$arch" = arm64 ]; then
 		mk+=(ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-)
 	fi
-	log "building $target: $kv"
+	log "building $name for $target: $kv"
 	if ! "${mk[@]}" -j"$(nproc)" >"$logf" 2>&1; then
 		cat "$logf" >&2
-		log "FAILED: $target ($kv), log in $logf"
+		log "FAILED: $name $target ($kv), log in $logf"
 		return 1
 	fi
 	if grep -qi 'warning' "$logf"; then
 		grep -i -B2 -A4 'warning' "$logf" >&2
-		log "FAILED: $target ($kv) has warnings, log in $logf"
+		log "FAILED: $name $target ($kv) has warnings, log in $logf"
 		return 1
 	fi
-	cp "$obj/guest/apple_dma.ko" "$ko"
+	cp "$obj/$mod_dir/$name.ko" "$ko"
 	local vm
 	vm=$(modinfo -F vermagic "$ko")
 	[ "${vm%% *}" = "$kv" ] || { log "FAILED: $ko has vermagic '$vm'"; return 1; }
-	grep '^#define ADMA_HAVE' "$obj/guest/adma_kconf.h" 2>/dev/null | sed "s/^/  $kv-$arch: /" >&2 || true
+	grep '^#define ADMA_HAVE' "$obj/$mod_dir/adma_kconf.h" 2>/dev/null | sed "s/^/  $kv-$arch: /" >&2 || true
 	echo "$target $kv $ko"
 }
 
@@ -240,22 +280,23 @@ run_checkpatch() {
 
 # ---- main ----------------------------------------------------------------
 
+if [ "${1:-}" = --module ]; then
+	module "${2:?--module NAME}"
+	shift 2
+else
+	module apple_dma
+fi
+
 case ${1:-} in
 --print-ko)
 	arch=${2:?--print-ko ARCH [SERIES]}
 	series=${3:-stable}
 	kv=$(kver "$series" "$arch") || exit 1
-	ko=$out/$kv-$arch/apple_dma.ko
-	[ -f "$ko" ] || build_one "$series-$arch" >/dev/null || exit 1
+	ko=$(ko_path "$kv" "$arch")
+	if stale "$ko"; then
+		build_one "$series-$arch" >/dev/null || exit 1
+	fi
 	echo "$ko"
-	exit 0
-	;;
---print-kdir)
-	t=${2:?--print-kdir TARGET}
-	case ${t##*-} in amd64|arm64) ;; *) die "unknown target '$t'" ;; esac
-	kv=$(kver "${t%-*}" "${t##*-}") || exit 1
-	tree=$(fetch "${t%-*}" "${t##*-}" "$kv") || exit 1
-	echo "$kv $tree/usr/src/linux-headers-$kv"
 	exit 0
 	;;
 --list)
@@ -271,6 +312,7 @@ case ${1:-} in
 	;;
 --dkms-tree)
 	dst=${2:?--dkms-tree DIR}
+	[ "$name" = apple_dma ] || die "--dkms-tree lays out apple_dma only"
 	stage "$dst.tmp"
 	rm -rf "$dst"
 	mkdir -p "$dst"
@@ -288,7 +330,7 @@ case ${1:-} in
 esac
 
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=("${all_targets[@]}")
+[ ${#targets[@]} -gt 0 ] || targets=("${mod_targets[@]}")
 built=() failed=()
 for t in "${targets[@]}"; do
 	if line=$(build_one "$t"); then
@@ -300,6 +342,6 @@ done
 echo "built:"
 for b in "${built[@]}"; do echo "  $b"; done
 if [ ${#failed[@]} -gt 0 ]; then
-	echo "FAILED: ${failed[*]}"
+	echo "FAILED: $name ${failed[*]}"
 	exit 1
 fi

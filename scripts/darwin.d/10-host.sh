@@ -20,53 +20,21 @@
 #
 # One line per check: "darwin: ok|FAIL <what> (<how>)"; exits 1 if any failed.
 set -uo pipefail
-repo=$(cd "$(dirname "$0")/../.." && pwd)
-cd "$repo" || exit 1
+# shellcheck source-path=SCRIPTDIR source=../darwin-lib.sh
+. "$(dirname "$0")/../darwin-lib.sh"
 
 target=arm64-apple-macos13
 out=build/darwin/host
 mkdir -p "$out"
-fails=0
-ok() { echo "darwin: ok $1 ($2)"; }
-fail() {
-	echo "darwin: FAIL $1 ($2)"
-	[ -z "${3:-}" ] || sed 's/^/    /' "$3" | head -40
-	fails=$((fails + 1))
-}
-
-for tool in clang clang++ llvm-readobj llvm-nm; do
-	command -v "$tool" >/dev/null || { fail "$tool" "toolchain missing: scripts/deps.sh darwin"; exit 1; }
-done
+need clang clang++ llvm-readobj llvm-nm
 
 warn=(-Wall -Wextra -Werror -Wshadow -Wstrict-prototypes)
 base=(-target "$target" -std=c11 -ffreestanding -nostdlibinc "${warn[@]}")
 backend_inc=(-isystem shim/IOKit/libc -isystem shim/IOKit/darwin -Ishim -Iprotocol -Ihost)
 core_inc=(-Iprotocol -Idext/core)
 
-is_macos_object() {
-	local hdr
-	hdr=$(llvm-readobj --file-headers --macho-version-min "$1" 2>&1) || return 1
-	grep -q 'Format: Mach-O arm64' <<<"$hdr" &&
-		grep -q 'FileType: Relocatable' <<<"$hdr" &&
-		grep -q 'Platform: macos' <<<"$hdr"
-}
-
 compile() {	# source, include flags...
-	local src=$1 o log
-	shift
-	o=$out/$(basename "$src").o
-	log=$out/$(basename "$src").log
-	rm -f "$o"
-	if ! clang "${base[@]}" "$@" -c "$src" -o "$o" >"$log" 2>&1; then
-		fail "$src" object "$log"
-		return 1
-	fi
-	if ! is_macos_object "$o"; then
-		llvm-readobj --file-headers --macho-version-min "$o" >"$log" 2>&1
-		fail "$src" "object: not a macOS Mach-O arm64 object" "$log"
-		return 1
-	fi
-	ok "$src" "object, Mach-O arm64 macos"
+	compile_object "$out" macos "$1" clang "${base[@]}" "${@:2}"
 }
 
 backend_objs=()
@@ -81,10 +49,10 @@ done
 # --- symbols: the backend's imports == what shim/IOKit declares -----------
 if [ ${#backend_objs[@]} = 2 ]; then
 	log=$out/symbols.log
-	defined=$(llvm-nm --defined-only "${backend_objs[@]}" | awk 'NF == 3 {print $3}' | sort -u)
+	defined=$(llvm-nm --defined-only "${backend_objs[@]}" | awk 'NF == 3 {print $3}' | sed 's/^_//' | sort -u)
 	imports=$(llvm-nm -u "${backend_objs[@]}" | awk 'NF == 2 {print $2} NF == 1 && !/:$/ {print $1}' |
 		sed 's/^_//' | sort -u | grep -vxE '__stack_chk_(fail|guard)' |
-		grep -vxF -f <(sed 's/^_//' <<<"$defined") || true)
+		grep -vxF -f <(echo "$defined") || true)
 	# function names declared in the shim: "name(" at a declaration
 	declared=$(cat shim/IOKit/*.h shim/IOKit/darwin/*/*.h shim/IOKit/libc/*.h |
 		grep -v '^\s*\*\|^#\|typedef' |

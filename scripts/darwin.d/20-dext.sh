@@ -13,50 +13,19 @@
 #
 # One line per file: "darwin: ok|FAIL <file> (<how>)"; exits 1 if any failed.
 set -uo pipefail
-repo=$(cd "$(dirname "$0")/../.." && pwd)
-cd "$repo" || exit 1
+# shellcheck source-path=SCRIPTDIR source=../darwin-lib.sh
+. "$(dirname "$0")/../darwin-lib.sh"
 
 target=arm64-apple-driverkit21
 out=build/darwin/dext
 mkdir -p "$out"
-fails=0
-ok() { echo "darwin: ok $1 ($2)"; }
-fail() {
-	echo "darwin: FAIL $1 ($2)"
-	[ -z "${3:-}" ] || sed 's/^/    /' "$3" | head -40
-	fails=$((fails + 1))
-}
-
-for tool in clang++-19 clang-19 llvm-readobj python3; do
-	command -v "$tool" >/dev/null || { fail "$tool" "toolchain missing: scripts/deps.sh darwin"; exit 1; }
-done
+need clang++-19 clang-19 llvm-readobj python3
 
 incs=(-Ishim/DriverKit -Ishim/DriverKit/iig -Iprotocol -Idext/core -Idext)
 
-# A relocatable Mach-O arm64 object whose build version names DriverKit.
-is_driverkit_object() {
-	local hdr
-	hdr=$(llvm-readobj --file-headers --macho-version-min "$1" 2>&1) || return 1
-	grep -q 'Format: Mach-O arm64' <<<"$hdr" &&
-		grep -q 'FileType: Relocatable' <<<"$hdr" &&
-		grep -q 'Platform: driverkit' <<<"$hdr"
-}
-
 compile() {	# compiler, source, language flags...
-	local cc=$1 src=$2 o log
-	shift 2
-	o=$out/$(basename "$src").o
-	log=$out/$(basename "$src").log
-	rm -f "$o"
-	if ! "$cc" -target "$target" -ffreestanding "$@" -Wall -Werror \
-		"${incs[@]}" -c "$src" -o "$o" >"$log" 2>&1; then
-		fail "$src" object "$log"
-	elif ! is_driverkit_object "$o"; then
-		llvm-readobj --file-headers --macho-version-min "$o" >"$log" 2>&1
-		fail "$src" "object: not a DriverKit Mach-O arm64 object" "$log"
-	else
-		ok "$src" object
-	fi
+	compile_object "$out" driverkit "$2" "$1" -target "$target" -ffreestanding "${@:3}" \
+		-Wall -Werror "${incs[@]}"
 }
 
 shopt -s nullglob

@@ -28,25 +28,21 @@
 #    HV_SYS_REG_ACTLR_EL1 (EGPU_SHIM_MACOS_SDK=140000).
 # 3. The Objective-C file is compiled -ffreestanding to a Mach-O arm64 object
 #    against the Foundation part of the shim (it includes no QEMU or libc
-#    header), and the object is checked to be Mach-O arm64.
+#    header), and the object is checked to be a macOS Mach-O arm64 one.
 # Any .c/.m the HVF patches touch that is not in the list below fails.
 set -uo pipefail
-repo=$(cd "$(dirname "$0")/../.." && pwd)
-cd "$repo" || exit 1
+# shellcheck source-path=SCRIPTDIR source=../darwin-lib.sh
+. "$(dirname "$0")/../darwin-lib.sh"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 tree=$work/qemu
 gen=$work/gen
-rc=0
-
-ok() { echo "darwin: ok $*"; }
-fail() { echo "darwin: FAIL $*"; rc=1; }
 
 # --- 1. the series applies; the patched files we compile -------------------
 qemu/check-patches.sh --export "$tree" VERSION include accel target/arm qapi \
-	scripts trace host/include tcg/aarch64 || rc=1
+	scripts trace host/include tcg/aarch64 || fails=$((fails + 1))
 if [ ! -f "$tree/VERSION" ] || [ ! -f "$tree/accel/hvf/hvf-accel-ops.c" ]; then
-	fail "hvf: no patched QEMU tree to compile"
+	fail hvf "no patched QEMU tree to compile"
 	exit 1
 fi
 
@@ -56,16 +52,16 @@ fi
 c_files="accel/hvf/hvf-accel-ops.c accel/hvf/hvf-all.c target/arm/hvf/hvf.c"
 objc_files="accel/hvf/hvf-activity.m"
 hvf_patches=(qemu/patches/00[2-3][0-9]-hvf-*.patch)
-[ -f "${hvf_patches[0]}" ] || fail "hvf: no qemu/patches/00[23]x-hvf-*.patch"
-for f in $(sed -n 's|^+++ b/||p' "${hvf_patches[@]}" | sort -u); do
+[ -f "${hvf_patches[0]}" ] || fail hvf "no qemu/patches/00[23]x-hvf-*.patch"
+while read -r f; do
 	case "$f" in
 	*.c | *.m)
 		case " $c_files $objc_files " in
 		*" $f "*) ;;
-		*) fail "$f (touched by the HVF patches, not compiled by $0)" ;;
+		*) fail "$f" "touched by the HVF patches, not compiled by $0" ;;
 		esac ;;
 	esac
-done
+done < <(sed -n 's|^+++ b/||p' "${hvf_patches[@]}" | sort -u)
 
 # --- 2. generated headers -------------------------------------------------
 mkdir -p "$gen/qapi" "$gen/trace"
@@ -106,7 +102,7 @@ if ! python3 "$tree/scripts/qapi-gen.py" -o "$gen/qapi" -b "$tree/qapi/qapi-sche
 	! python3 "$tree/scripts/tracetool.py" --backends=nop --group=target_arm_hvf --format=h \
 		"$tree/target/arm/hvf/trace-events" "$gen/trace/trace-target_arm_hvf.h" >"$gen/trace.log" 2>&1; then
 	cat "$gen/qapi.log" "$gen/trace.log" 2>/dev/null
-	fail "hvf: QAPI/trace headers (QEMU's generators failed)"
+	fail hvf "QAPI/trace headers: QEMU's generators failed"
 	exit 1
 fi
 
@@ -116,7 +112,7 @@ shim=$repo/shim
 glibc=/usr/aarch64-linux-gnu/include
 glib=(-isystem /usr/include/glib-2.0 -isystem "$(pkg-config --variable=libdir glib-2.0 2>/dev/null ||
 	echo /usr/lib/x86_64-linux-gnu)/glib-2.0/include")
-[ -f "$glibc/stdio.h" ] || fail "hvf: no glibc aarch64 headers in $glibc (libc6-dev-arm64-cross)"
+[ -f "$glibc/stdio.h" ] || fail hvf "no glibc aarch64 headers in $glibc: libc6-dev-arm64-cross"
 # QEMU's clang warning set (meson.build), as errors
 qemu_warn=(-Wall -Werror -Wempty-body -Wendif-labels -Wexpansion-to-defined -Wformat-security
 	-Wignored-qualifiers -Wimplicit-fallthrough -Winit-self -Wmissing-format-attribute
@@ -142,10 +138,10 @@ compile_c() {   # FILE LABEL [CFLAGS...]
 	local f=$1 label=$2
 	shift 2
 	if clang "${qemu_c[@]}" "$@" "$tree/$f" 2>"$work/err"; then
-		ok "$f$label (syntax-only)"
+		ok "$f$label" syntax-only
 	else
 		sed "s|$tree/||g" "$work/err" | head -40
-		fail "$f$label (syntax-only)"
+		fail "$f$label" syntax-only
 	fi
 }
 # each once as built with the macOS 15 SDK and once with a macOS 14 SDK
@@ -159,12 +155,11 @@ for f in $objc_files; do
 	obj=$work/$(basename "$f").o
 	if clang "${target[@]}" -x objective-c -ffreestanding -nostdlibinc -c -o "$obj" \
 		-isystem "$shim/Hypervisor/darwin" -Wall -Wmissing-prototypes -Werror \
-		"$tree/$f" 2>"$work/err" &&
-		llvm-readobj --file-headers "$obj" 2>/dev/null | grep -q '^Format: Mach-O arm64$'; then
-		ok "$f (object)"
+		"$tree/$f" 2>"$work/err" && macho_object "$obj" macos; then
+		ok "$f" object
 	else
 		sed "s|$tree/||g" "$work/err" | head -40
-		fail "$f (object)"
+		fail "$f" object
 	fi
 done
-exit $rc
+[ "$fails" = 0 ]

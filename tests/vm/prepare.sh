@@ -7,10 +7,9 @@
 #      or qemu-system-aarch64 for arm64. $EGPU_QEMU is used as is for amd64;
 #      for arm64, $EGPU_QEMU_ARM64, else qemu-system-aarch64 beside $EGPU_QEMU
 #   3. the guest kernel (tests/vm/kernel.sh ARCH; cached)
-#   4. apple_dma.ko for exactly that kernel (guest/build.sh stable-ARCH, when
-#      missing or older than guest/ or protocol/)
-#   4b. simgpu_test.ko, the GPU test driver, for that kernel
-#      (tests/vm/gpu/build.sh --print-ko ARCH: rebuilt when its sources change)
+#   4. apple_dma.ko and simgpu_test.ko (the GPU test driver) for exactly that
+#      kernel (guest/build.sh [--module simgpu_test] --print-ko ARCH: built
+#      when missing or older than their sources)
 #   5. arm64 only: Debian's busybox-static for arm64, downloaded (not
 #      installed) and unpacked under ${EGPU_CACHE:-~/.cache/egpu-vm}/guest-arm64
 #   6. the initramfs (tests/vm/mkinitramfs.sh), build/vm/initramfs-<kver>.cpio
@@ -51,12 +50,8 @@ kroot=$("$here/kernel.sh" "$arch") || die "no guest kernel"
 kver=$("$here/kernel.sh" --print-version "$arch")
 kernel=$kroot/boot/vmlinuz-$kver
 
-# --- module (guest/build.sh resolves the kernel as kernel.sh does) -------------
+# --- modules (guest/build.sh resolves the kernel as kernel.sh does) ------------
 [ -x "$repo/guest/build.sh" ] || die "no guest/build.sh yet"
-ko=$repo/build/guest/$kver-$arch/apple_dma.ko
-if [ ! -f "$ko" ] || [ -n "$(find "$repo/guest" "$repo/protocol" -newer "$ko" -type f 2>/dev/null | head -n1)" ]; then
-	"$repo/guest/build.sh" "stable-$arch" >&2 || die "guest/build.sh stable-$arch failed"
-fi
 ko=$("$repo/guest/build.sh" --print-ko "$arch") || die "guest/build.sh --print-ko $arch failed"
 [ -f "$ko" ] || die "guest/build.sh says the module is $ko, which does not exist"
 if command -v modinfo >/dev/null; then
@@ -64,14 +59,14 @@ if command -v modinfo >/dev/null; then
 	[ "$magic" = "$kver" ] || die "$ko is built for '$magic', the guest kernel is $kver"
 fi
 
-# --- the GPU test driver (for the gpu scenarios; built the same way) ---------------
-gpu_ko=$("$repo/tests/vm/gpu/build.sh" --print-ko "$arch") ||
-	die "tests/vm/gpu/build.sh --print-ko $arch failed"
+# the GPU test driver, for the gpu scenarios
+gpu_ko=$("$repo/guest/build.sh" --module simgpu_test --print-ko "$arch") ||
+	die "guest/build.sh --module simgpu_test --print-ko $arch failed"
 
 # --- busybox (the machine's own for amd64) --------------------------------------
 bbopt=(--ko "$gpu_ko")
 if [ "$arch" != amd64 ]; then
-	# shellcheck source=debarch.sh
+	# shellcheck source-path=SCRIPTDIR source=debarch.sh
 	. "$here/debarch.sh"
 	bbroot=$(deb_unpacked "$arch" busybox-static) || die "no busybox-static for $arch"
 	bbopt+=(--arch "$arch" --busybox "$bbroot/bin/busybox")
