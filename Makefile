@@ -16,7 +16,7 @@ UNIT_CFLAGS := -std=c11 -O1 -g $(WARN) $(SAN) -Iprotocol -Ihost -Itests/unit -Ig
 HOST_SRC := host/adma_core.c host/dartsim.c
 FAKE_SRC := tests/unit/fake_guest.c
 COAL_SRC := $(wildcard guest/core/*.c)
-SIM_SRC := host/simgpu.c host/simgpu_engine.c host/hostdev.c
+SIM_SRC := host/simgpu.c host/simgpu_engine.c
 DEXT_SRC := $(wildcard dext/core/*.c)
 IOKIT_SRC := host/hostdev_iokit.c host/hostdev_iokit_dma.c
 SHIM_SRC := $(wildcard tests/iokit-shim/*.c)
@@ -28,6 +28,7 @@ DEXT_TEST_FLAGS := -Idext/core -Ishim -Ishim/IOKit/darwin -Itests/iokit-shim -pt
 UNIT_DEPS_test_protocol :=
 UNIT_DEPS_test_dartsim := host/dartsim.c
 UNIT_DEPS_test_core := $(HOST_SRC) $(FAKE_SRC)
+UNIT_DEPS_test_core_backend := $(HOST_SRC) $(FAKE_SRC)
 UNIT_DEPS_test_model := $(HOST_SRC) $(FAKE_SRC)
 UNIT_DEPS_test_coalesce := $(COAL_SRC)
 UNIT_DEPS_test_simgpu := $(SIM_SRC) host/dartsim.c tests/unit/simgpu_rig.c

@@ -28,18 +28,19 @@ static double now(void)
 
 static int null_map(void *be, uint64_t addr, uint64_t len, unsigned int dir,
 		    struct adma_seg *seg, unsigned int max_segs,
-		    unsigned int *nsegs)
+		    unsigned int *nsegs, uint64_t *cookie)
 {
-	(void)be; (void)dir; (void)max_segs;
+	(void)be; (void)dir; (void)max_segs; (void)cookie;
 	seg[0].iova = 0x100000000ull + (addr & (ADMA_PAGE_SIZE - 1));
 	seg[0].len = len;
 	*nsegs = 1;
 	return ADMA_S_OK;
 }
 
-static void null_unmap(void *be, const struct adma_seg *seg, unsigned int n)
+static void null_unmap(void *be, const struct adma_seg *seg, unsigned int n,
+		       uint64_t cookie)
 {
-	(void)be; (void)seg; (void)n;
+	(void)be; (void)seg; (void)n; (void)cookie;
 }
 
 static const struct adma_backend_ops null_ops = { null_map, null_unmap };

@@ -18,6 +18,7 @@ struct adma_slot {
 	uint32_t gen;		/* bumped on free; part of the handle */
 	uint32_t next_free;	/* free-list link, NO_SLOT at the end */
 	uint64_t bytes;		/* page-rounded size, for the byte limit */
+	uint64_t cookie;	/* the backend's name for it (map()'s) */
 	uint16_t live;
 	uint16_t nsegs;
 	struct adma_seg seg[ADMA_MAX_SEGS];
@@ -41,32 +42,15 @@ struct adma_core {
 
 /* ---- little-endian wire fields, whatever the host's byte order */
 
-static uint64_t le64(uint64_t v)
-{
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-	return __builtin_bswap64(v);
+#define le16(v)		__builtin_bswap16(v)
+#define le32(v)		__builtin_bswap32(v)
+#define le64(v)		__builtin_bswap64(v)
 #else
-	return v;
+#define le16(v)		((uint16_t)(v))
+#define le32(v)		((uint32_t)(v))
+#define le64(v)		((uint64_t)(v))
 #endif
-}
-
-static uint32_t le32(uint32_t v)
-{
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-	return __builtin_bswap32(v);
-#else
-	return v;
-#endif
-}
-
-static uint16_t le16(uint16_t v)
-{
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-	return __builtin_bswap16(v);
-#else
-	return v;
-#endif
-}
 
 static void req_from_wire(struct adma_req *r)
 {
@@ -198,8 +182,38 @@ static void release_slot(struct adma_core *c, uint32_t i)
 
 static void free_slot(struct adma_core *c, uint32_t i)
 {
-	c->ops->unmap(c->be, c->slot[i].seg, c->slot[i].nsegs);
+	c->ops->unmap(c->be, c->slot[i].seg, c->slot[i].nsegs,
+		      c->slot[i].cookie);
 	release_slot(c, i);
+}
+
+/* A backend op that unmaps slot i, which then leaves the table. */
+static void unmap_op(struct adma_core *c, uint32_t i, struct adma_be_op *o)
+{
+	const struct adma_slot *s = &c->slot[i];
+
+	*o = (struct adma_be_op){ .kind = ADMA_BE_UNMAP, .nsegs = s->nsegs,
+				  .cookie = s->cookie };
+	__builtin_memcpy(o->seg, s->seg, sizeof(o->seg));
+	release_slot(c, i);
+}
+
+/*
+ * Free slot i as one of many (reset, roll-back); i = NO_SLOT sends what is
+ * queued. A batching backend gets the unmaps max_batch per call, queued in
+ * b_op (*n of them): behind the dext each call is a round trip into the
+ * kernel, and a reset may release a whole table.
+ */
+static void free_slots(struct adma_core *c, uint32_t i, uint32_t *n)
+{
+	if (i != NO_SLOT && !c->cfg.batch_backend)
+		free_slot(c, i);
+	else if (i != NO_SLOT)
+		unmap_op(c, i, &c->b_op[(*n)++]);
+	if (*n && (*n == c->cfg.max_batch || i == NO_SLOT)) {
+		c->ops->batch(c->be, c->b_op, *n);
+		*n = 0;
+	}
 }
 
 /* Everything a MAP must pass before the backend sees it. */
@@ -226,11 +240,6 @@ static int map_check(struct adma_core *c, const struct adma_req *req,
 	return ADMA_S_OK;
 }
 
-/*
- * The backend answered st with nsegs segments in s->seg for slot idx,
- * which is off the free list and counted in live_maps/live_bytes: make it
- * live, or undo.
- */
 static void note_peaks(struct adma_core *c, uint64_t maps, uint64_t bytes)
 {
 	if (maps > c->st.peak_maps)
@@ -239,6 +248,11 @@ static void note_peaks(struct adma_core *c, uint64_t maps, uint64_t bytes)
 		c->st.peak_bytes = bytes;
 }
 
+/*
+ * The backend answered st with nsegs segments (and its cookie) in slot idx,
+ * which is off the free list and counted in live_maps/live_bytes: make it
+ * live, or undo.
+ */
 static int map_finish(struct adma_core *c, const struct adma_req *req,
 		      uint32_t idx, int st, unsigned int nsegs,
 		      struct adma_resp *resp)
@@ -253,7 +267,8 @@ static int map_finish(struct adma_core *c, const struct adma_req *req,
 		if (!nsegs || nsegs > c->cfg.max_segs || sum != req->len) {
 			/* a backend that broke its contract: undo, never half-map */
 			c->ops->unmap(c->be, s->seg, nsegs < c->cfg.max_segs ?
-						      nsegs : c->cfg.max_segs);
+						      nsegs : c->cfg.max_segs,
+				      s->cookie);
 			st = ADMA_S_IO_ERROR;
 		}
 	} else if (st <= ADMA_S_PENDING || st >= ADMA_S__COUNT) {
@@ -300,8 +315,9 @@ static int exec_map(struct adma_core *c, const struct adma_req *req,
 	if (st != ADMA_S_OK)
 		return st;
 	idx = map_reserve(c, bytes);
+	c->slot[idx].cookie = 0;
 	st = c->ops->map(c->be, addr, req->len, req->flags, c->slot[idx].seg,
-			 c->cfg.max_segs, &nsegs);
+			 c->cfg.max_segs, &nsegs, &c->slot[idx].cookie);
 	st = map_finish(c, req, idx, st, nsegs, resp);
 	if (st == ADMA_S_OK)
 		note_peaks(c, c->st.live_maps, c->st.live_bytes);
@@ -368,11 +384,12 @@ int adma_core_exec(struct adma_core *c, const struct adma_req *req,
 
 void adma_core_reset(struct adma_core *c)
 {
-	uint32_t i;
+	uint32_t i, n = 0;
 
 	for (i = 0; i < c->cfg.max_maps; i++)
 		if (c->slot[i].live)
-			free_slot(c, i);
+			free_slots(c, i, &n);
+	free_slots(c, NO_SLOT, &n);
 }
 
 /* ---- a batch */
@@ -396,7 +413,7 @@ static int is_ram(struct adma_core *c, uint64_t gpa, uint64_t len)
 static void roll_back(struct adma_core *c, const struct adma_resp *resp,
 		      const struct adma_req *req, unsigned int n)
 {
-	unsigned int i;
+	uint32_t i, queued = 0;
 
 	for (i = 0; i < n; i++) {
 		uint32_t idx;
@@ -405,8 +422,9 @@ static void roll_back(struct adma_core *c, const struct adma_resp *resp,
 			continue;
 		idx = lookup(c, le64(resp[i].handle));
 		if (idx != NO_SLOT)
-			free_slot(c, idx);
+			free_slots(c, idx, &queued);
 	}
+	free_slots(c, NO_SLOT, &queued);	/* (b_op is free: the batch ran) */
 }
 
 /*
@@ -440,11 +458,8 @@ static int defer_one(struct adma_core *c, const struct adma_req *req,
 		st = unmap_check(c, req, &idx);
 		if (st != ADMA_S_OK)
 			return st;
-		o->kind = ADMA_BE_UNMAP;
 		*freed = c->slot[idx].bytes;
-		o->nsegs = c->slot[idx].nsegs;
-		__builtin_memcpy(o->seg, c->slot[idx].seg, sizeof(o->seg));
-		release_slot(c, idx);
+		unmap_op(c, idx, o);
 		*slot = NO_SLOT;
 		return ADMA_S_OK;
 	default:
@@ -490,6 +505,7 @@ static int run_deferred(struct adma_core *c, const struct adma_cmd *cmd,
 		k = op[j].nsegs < ADMA_MAX_SEGS ? op[j].nsegs : ADMA_MAX_SEGS;
 		__builtin_memcpy(c->slot[sidx[j]].seg, op[j].seg,
 				 k * sizeof(op[j].seg[0]));
+		c->slot[sidx[j]].cookie = op[j].cookie;
 		st = map_finish(c, &req[i], sidx[j], op[j].status, op[j].nsegs,
 				&resp[i]);
 		resp[i].status = (uint32_t)st;

@@ -25,20 +25,31 @@
  * the device and fills seg[] (at most max_segs) so that the segments, in
  * order, cover exactly those bytes; the IOVAs are the backend's choice.
  * It returns ADMA_S_OK or the refusal (NO_SPACE, FRAGMENTED, IO_ERROR).
- * unmap() takes back exactly what one successful map() returned.
+ *
+ * *cookie (0 on entry, never NULL) is the backend's own name for the
+ * mapping, opaque to the core, which keeps it in the mapping's slot: a
+ * backend whose IOMMU releases mappings by a name of its own (the dext's
+ * handle) needs no table to find it again. A backend that unmaps by
+ * segments leaves it alone.
+ *
+ * unmap() takes back exactly what one successful map() returned: its
+ * segments and its cookie.
  */
 struct adma_be_op;
 
 struct adma_backend_ops {
 	int (*map)(void *be, uint64_t addr, uint64_t len, unsigned int dir,
 		   struct adma_seg *seg, unsigned int max_segs,
-		   unsigned int *nsegs);
-	void (*unmap)(void *be, const struct adma_seg *seg, unsigned int nsegs);
+		   unsigned int *nsegs, uint64_t *cookie);
+	void (*unmap)(void *be, const struct adma_seg *seg, unsigned int nsegs,
+		      uint64_t cookie);
 	/*
 	 * Optional: execute n maps and unmaps in order, as map()/unmap()
 	 * would one by one, in one go - for a backend behind a process
 	 * boundary (the dext), where a doorbell must not become n round
-	 * trips. Used when the core was configured with batch_backend.
+	 * trips. Used when the core was configured with batch_backend: for
+	 * every doorbell, and for the unmaps of a reset or a roll-back,
+	 * max_batch at a time.
 	 */
 	void (*batch)(void *be, struct adma_be_op *op, unsigned int n);
 };
@@ -55,6 +66,7 @@ struct adma_be_op {
 	uint32_t nsegs;		/* MAP: out; UNMAP: in */
 	int32_t status;		/* MAP: out, as map() returns */
 	uint32_t rsvd;
+	uint64_t cookie;	/* MAP: out, as map()'s; UNMAP: in */
 	struct adma_seg seg[ADMA_MAX_SEGS];	/* MAP: out; UNMAP: in */
 };
 
@@ -133,7 +145,10 @@ int adma_core_doorbell(struct adma_core *c, uint64_t cmd_gpa);
 int adma_core_exec(struct adma_core *c, const struct adma_req *req,
 		   struct adma_resp *resp);
 
-/* Release every live mapping at the backend (device reset or removal). */
+/*
+ * Release every live mapping at the backend (device reset or removal);
+ * with batch_backend, max_batch unmaps per backend call.
+ */
 void adma_core_reset(struct adma_core *c);
 
 const struct adma_core_stats *adma_core_stats(const struct adma_core *c);

@@ -372,15 +372,19 @@ const struct dartsim_stats *dartsim_stats(const struct dartsim *d)
 	return &d->st;
 }
 
+/* the DART unmaps by segments: no cookie */
 static int be_map(void *be, uint64_t addr, uint64_t len, unsigned int dir,
 		  struct adma_seg *seg, unsigned int max_segs,
-		  unsigned int *nsegs)
+		  unsigned int *nsegs, uint64_t *cookie)
 {
+	(void)cookie;
 	return dartsim_map(be, addr, len, dir, seg, max_segs, nsegs);
 }
 
-static void be_unmap(void *be, const struct adma_seg *seg, unsigned int nsegs)
+static void be_unmap(void *be, const struct adma_seg *seg, unsigned int nsegs,
+		     uint64_t cookie)
 {
+	(void)cookie;
 	dartsim_unmap(be, seg, nsegs);
 }
 

@@ -83,6 +83,14 @@ struct hostdev_info {
 	uint32_t cfg_size;	/* 256 (PCI) or 4096 (PCIe) */
 	uint32_t resets;	/* HOSTDEV_RESET_* the function supports */
 	uint32_t dma_addr;	/* enum hostdev_dma_addr */
+	/*
+	 * What the DMA backend's IOMMU allows live at once: page-rounded
+	 * bytes and mappings (0: unknown; the host core's default). The host
+	 * core of apple-dma-pci takes them as its limits, so the guest reads
+	 * them in LIMIT_*.
+	 */
+	uint32_t max_maps;
+	uint64_t max_bytes;
 	struct hostdev_bar bar[HOSTDEV_NUM_BARS];
 	char name[64];		/* for messages: "simgpu", "dext 0000:05:00.0" */
 };
@@ -153,12 +161,5 @@ static inline const char *hostdev_strerror(int err)
 		return "unknown error";
 	}
 }
-
-/*
- * Config space helpers (hostdev.c): the offset of a capability in the
- * standard list, or of an extended capability; 0 when absent.
- */
-uint32_t hostdev_find_cap(const struct hostdev *h, uint8_t id);
-uint32_t hostdev_find_ext_cap(const struct hostdev *h, uint16_t id);
 
 #endif /* HOSTDEV_H */

@@ -486,6 +486,8 @@ static int open_service(io_service_t svc, const struct want *w,
 	d->hd.info.cfg_size = d->info.cfg_size;
 	d->hd.info.resets = d->info.resets;
 	d->hd.info.dma_addr = HOSTDEV_DMA_HVA;
+	d->hd.info.max_bytes = d->info.max_bytes;
+	d->hd.info.max_maps = d->info.max_maps;
 	d->hd.dma_ops = &iokit_dma_ops;
 	d->hd.dma_be = d;
 	*out = d;

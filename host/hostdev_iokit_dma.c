@@ -5,9 +5,9 @@
  *
  * A map names (region, offset, length, direction) in one of the RAM blocks
  * registered with hostdev_iokit_add_region(); the dext answers a handle and
- * the DART's segments. adma_core unmaps by segments, the dext by handle, so
- * a table keyed by the first IOVA (unique among live mappings: the DART
- * never hands one out twice) remembers each handle.
+ * the DART's segments. The handle is the mapping's cookie: adma_core keeps
+ * it in its own table and hands it back to unmap, so this side keeps no
+ * table of mappings, and nothing on the doorbell path can run out of room.
  *
  * batch() sends one DMA_BATCH for a whole doorbell. Its output buffer
  * holds ADMA_MAX_SEGS segments per entry plus one full answer; a batch
@@ -21,76 +21,25 @@
 
 #include "hostdev_iokit_int.h"
 
-/* ---- the IOVA -> handle table: linear probing, backward-shift delete */
-
-static uint32_t slot_of(const struct iokit_dev *d, uint64_t iova)
+/* Answer space for n ops: each may take ADMA_MAX_SEGS, one up to the most. */
+static size_t bout_bytes(uint32_t n)
 {
-	return (uint32_t)(((iova >> 12) * 0x9e3779b97f4a7c15ull) >> 32) &
-	       d->iova_mask;
-}
-
-static bool iova_put(struct iokit_dev *d, uint64_t iova, uint64_t handle)
-{
-	uint32_t i = slot_of(d, iova);
-
-	if (d->iova_live >= d->iova_mask)	/* keep one slot empty */
-		return false;
-	while (d->iova[i].handle)
-		i = (i + 1) & d->iova_mask;
-	d->iova[i].iova = iova;
-	d->iova[i].handle = handle;
-	d->iova_live++;
-	return true;
-}
-
-/* Remove iova's entry; its handle, or 0 when there is none. */
-static uint64_t iova_take(struct iokit_dev *d, uint64_t iova)
-{
-	uint32_t i = slot_of(d, iova), j, home;
-	uint64_t handle;
-
-	while (d->iova[i].handle && d->iova[i].iova != iova)
-		i = (i + 1) & d->iova_mask;
-	handle = d->iova[i].handle;
-	if (!handle)
-		return 0;
-	/* shift back every later entry of the run that may sit in the hole */
-	for (j = (i + 1) & d->iova_mask; d->iova[j].handle;
-	     j = (j + 1) & d->iova_mask) {
-		home = slot_of(d, d->iova[j].iova);
-		if (((j - home) & d->iova_mask) >= ((j - i) & d->iova_mask)) {
-			d->iova[i] = d->iova[j];
-			i = j;
-		}
-	}
-	d->iova[i].handle = 0;
-	d->iova_live--;
-	return handle;
+	return sizeof(struct dext_batch_out) + n * sizeof(struct dext_result) +
+	       (n * ADMA_MAX_SEGS + DEXT_MAX_SEGS) * sizeof(struct dext_seg);
 }
 
 int iokit_dma_init(struct iokit_dev *d)
 {
-	uint32_t n = 1;
-
-	while (n < 2u * d->info.max_maps + 2 && n < (1u << 30))
-		n <<= 1;
-	d->iova = calloc(n, sizeof(*d->iova));
-	d->iova_mask = n - 1;
 	d->batch_max = d->info.max_batch;
 	if (!d->batch_max || d->batch_max > DEXT_MAX_BATCH)
 		d->batch_max = DEXT_MAX_BATCH;
 	d->bin = malloc(DEXT_BATCH_IN_SIZE(d->batch_max));
-	d->bout_size = sizeof(struct dext_batch_out) +
-		       d->batch_max * sizeof(struct dext_result) +
-		       (d->batch_max * ADMA_MAX_SEGS + DEXT_MAX_SEGS) *
-		       sizeof(struct dext_seg);
-	d->bout = malloc(d->bout_size);
-	return d->iova && d->bin && d->bout ? HOSTDEV_OK : HOSTDEV_E_IO;
+	d->bout = malloc(bout_bytes(d->batch_max));
+	return d->bin && d->bout ? HOSTDEV_OK : HOSTDEV_E_IO;
 }
 
 void iokit_dma_fini(struct iokit_dev *d)
 {
-	free(d->iova);
 	free(d->bin);
 	free(d->bout);
 }
@@ -188,9 +137,7 @@ static int adma_status(uint32_t dext_status)
 static int send_batch(struct iokit_dev *d, uint32_t n)
 {
 	struct dext_batch_out *bo = d->bout;
-	size_t out = sizeof(*bo) + n * sizeof(struct dext_result) +
-		     (n * ADMA_MAX_SEGS + DEXT_MAX_SEGS) *
-		     sizeof(struct dext_seg);
+	size_t out = bout_bytes(n);
 	kern_return_t kr;
 
 	d->bin->magic = DEXT_BATCH_MAGIC;
@@ -230,8 +177,7 @@ static void send_unmaps(struct iokit_dev *d, const uint64_t *handle,
 #define ON_WIRE		0x80000000u	/* adma_be_op.rsvd: wire entry | this */
 
 /* Put a mapping's answer into o, or queue it for undoing (lock held). */
-static void take_answer(struct iokit_dev *d, struct adma_be_op *o,
-			const struct dext_result *res,
+static void take_answer(struct adma_be_op *o, const struct dext_result *res,
 			const struct dext_seg *pool, uint32_t pool_n,
 			uint64_t *undo, uint32_t *nundo)
 {
@@ -240,14 +186,15 @@ static void take_answer(struct iokit_dev *d, struct adma_be_op *o,
 	o->status = adma_status(res->status);
 	if (o->status != ADMA_S_OK)
 		return;
-	if (!ns || ns > o->max_segs || ns > ADMA_MAX_SEGS ||
-	    res->first_seg > pool_n || ns > pool_n - res->first_seg ||
-	    !iova_put(d, pool[res->first_seg].iova, res->handle)) {
-		undo[(*nundo)++] = res->handle;
+	if (!ns || ns > o->max_segs || ns > ADMA_MAX_SEGS || !res->handle ||
+	    res->first_seg > pool_n || ns > pool_n - res->first_seg) {
+		if (res->handle)
+			undo[(*nundo)++] = res->handle;
 		o->status = ns > o->max_segs ? ADMA_S_FRAGMENTED :
 					       ADMA_S_IO_ERROR;
 		return;
 	}
+	o->cookie = res->handle;	/* what UNMAP names */
 	o->nsegs = ns;
 	for (j = 0; j < ns; j++) {
 		o->seg[j].iova = pool[res->first_seg + j].iova;
@@ -266,7 +213,6 @@ static uint32_t fill_wire(struct iokit_dev *d, struct adma_be_op *op,
 	for (i = from; i < n && *k < d->batch_max; i++) {
 		struct adma_be_op *o = &op[i];
 		const struct iokit_region *r;
-		uint64_t h;
 
 		o->rsvd = 0;
 		memset(&w[*k], 0, sizeof(w[*k]));
@@ -282,11 +228,10 @@ static uint32_t fill_wire(struct iokit_dev *d, struct adma_be_op *op,
 			w[*k].offset = o->addr - r->hva;
 			w[*k].len = o->len;
 		} else {
-			h = o->nsegs ? iova_take(d, o->seg[0].iova) : 0;
-			if (!h)
+			if (!o->cookie)
 				continue;	/* nothing of ours */
 			w[*k].op = DEXT_OP_UNMAP;
-			w[*k].handle = h;
+			w[*k].handle = o->cookie;
 		}
 		o->rsvd = ON_WIRE | (*k)++;
 	}
@@ -296,7 +241,6 @@ static uint32_t fill_wire(struct iokit_dev *d, struct adma_be_op *op,
 /* Run ops[0..n) in order, as many per call as the wire takes (lock held). */
 static void run_ops(struct iokit_dev *d, struct adma_be_op *op, uint32_t n)
 {
-	const struct dext_op *w = (const struct dext_op *)(d->bin + 1);
 	const struct dext_batch_out *bo = d->bout;
 	const struct dext_result *res = (const struct dext_result *)(bo + 1);
 	uint64_t undo[DEXT_MAX_BATCH];
@@ -326,12 +270,10 @@ static void run_ops(struct iokit_dev *d, struct adma_be_op *op, uint32_t n)
 				/* not executed (output full): again from here */
 				if (resume == end)
 					resume = i;
-				if (o->kind == ADMA_BE_UNMAP)
-					iova_put(d, o->seg[0].iova, w[e].handle);
 				continue;
 			}
 			if (o->kind == ADMA_BE_MAP)
-				take_answer(d, o, &res[e],
+				take_answer(o, &res[e],
 					    (const struct dext_seg *)(res + k),
 					    bo->nsegs, undo, &nundo);
 		}
@@ -354,6 +296,7 @@ static void be_batch(void *be, struct adma_be_op *op, unsigned int n)
 		op[i].rsvd = 0;
 		if (op[i].kind == ADMA_BE_MAP) {
 			op[i].nsegs = 0;
+			op[i].cookie = 0;
 			op[i].status = ADMA_S_PENDING;
 		}
 	}
@@ -364,7 +307,7 @@ static void be_batch(void *be, struct adma_be_op *op, unsigned int n)
 
 static int be_map(void *be, uint64_t addr, uint64_t len, unsigned int dir,
 		  struct adma_seg *seg, unsigned int max_segs,
-		  unsigned int *nsegs)
+		  unsigned int *nsegs, uint64_t *cookie)
 {
 	struct adma_be_op op;
 	unsigned int i;
@@ -382,19 +325,21 @@ static int be_map(void *be, uint64_t addr, uint64_t len, unsigned int dir,
 	for (i = 0; i < op.nsegs; i++)
 		seg[i] = op.seg[i];
 	*nsegs = op.nsegs;
+	*cookie = op.cookie;
 	return ADMA_S_OK;
 }
 
-static void be_unmap(void *be, const struct adma_seg *seg, unsigned int nsegs)
+/* The dext unmaps by handle: the cookie; the segments say nothing more. */
+static void be_unmap(void *be, const struct adma_seg *seg, unsigned int nsegs,
+		     uint64_t cookie)
 {
 	struct adma_be_op op;
 
-	if (!nsegs)
-		return;
+	(void)seg;
+	(void)nsegs;
 	memset(&op, 0, sizeof(op));
 	op.kind = ADMA_BE_UNMAP;
-	op.nsegs = 1;
-	op.seg[0] = seg[0];	/* the first IOVA names the mapping */
+	op.cookie = cookie;
 	be_batch(be, &op, 1);
 }
 

@@ -20,12 +20,6 @@ struct iokit_region {
 	uint64_t id;		/* the dext's region id; 0: slot free */
 };
 
-/* A live mapping's first IOVA -> the dext's handle (UNMAP names handles). */
-struct iokit_iova {
-	uint64_t iova;
-	uint64_t handle;	/* 0: empty */
-};
-
 struct iokit_dev {
 	struct hostdev hd;	/* first: the embedder's view */
 	io_connect_t conn;
@@ -40,15 +34,11 @@ struct iokit_dev {
 	int closing;		/* atomic: close() started */
 	mach_vm_address_t bar_addr[DEXT_NUM_BARS];
 
-	/* DMA (lock): regions, the IOVA table, the batch buffers */
+	/* DMA (lock): regions, the batch buffers */
 	pthread_mutex_t lock;
 	struct iokit_region region[DEXT_MAX_REGIONS];
-	struct iokit_iova *iova;
-	uint32_t iova_mask;	/* table size - 1 (a power of two) */
-	uint32_t iova_live;
 	struct dext_batch_hdr *bin;
 	void *bout;
-	size_t bout_size;
 	uint32_t batch_max;
 };
 

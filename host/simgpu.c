@@ -454,23 +454,27 @@ static const struct hostdev_ops simgpu_hostdev_ops = {
 
 /* ---- DMA backend: the DART, under env.lock ----------------------------- */
 
+/* the DART unmaps by segments: no cookie */
 static int be_map(void *be, uint64_t addr, uint64_t len, unsigned int dir,
 		  struct adma_seg *seg, unsigned int max_segs,
-		  unsigned int *nsegs)
+		  unsigned int *nsegs, uint64_t *cookie)
 {
 	struct simgpu *g = be;
 	int st;
 
+	(void)cookie;
 	sg_lock(g);
 	st = dartsim_map(g->dart, addr, len, dir, seg, max_segs, nsegs);
 	sg_unlock(g);
 	return st;
 }
 
-static void be_unmap(void *be, const struct adma_seg *seg, unsigned int nsegs)
+static void be_unmap(void *be, const struct adma_seg *seg, unsigned int nsegs,
+		     uint64_t cookie)
 {
 	struct simgpu *g = be;
 
+	(void)cookie;
 	sg_lock(g);
 	dartsim_unmap(g->dart, seg, nsegs);
 	sg_unlock(g);
@@ -546,6 +550,9 @@ struct simgpu *simgpu_init(void *mem, const struct simgpu_config *cfg,
 	info->cfg_size = HOSTDEV_CFG_SIZE;
 	info->resets = HOSTDEV_RESET_FLR | HOSTDEV_RESET_BUS;
 	info->dma_addr = c.dma_addr;
+	/* the limits the DART enforces, its defaults filled in */
+	info->max_bytes = dartsim_config(g->dart)->max_bytes;
+	info->max_maps = dartsim_config(g->dart)->max_maps;
 	info->bar[SIMGPU_BAR_REGS].size = SIMGPU_REGS_SIZE;
 	info->bar[SIMGPU_BAR_VRAM].size = c.vram_size;
 	info->bar[SIMGPU_BAR_VRAM].flags = HOSTDEV_BAR_64 |

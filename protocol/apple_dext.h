@@ -127,8 +127,10 @@ enum dext_status {
 #define DEXT_IORETURN_STATUS(kr)	((dext_u32)(kr) & 0x3fffu)
 
 /*
- * ---- Selectors. "in"/"out" are scalar counts (exact: the dext refuses
- * other counts with DEXT_S_INVALID), then structures.
+ * ---- Selectors. "in"/"out" are scalar counts, exact, then structures.
+ * Other counts are refused: by DriverKit's dispatch table on a Mac
+ * (kIOReturnBadArgument), by the portable core (DEXT_S_INVALID) where no
+ * framework checks first (the test double).
  */
 enum dext_selector {
 	/* in 0; out 2: [0] DEXT_ABI_VERSION, [1] DEXT_F_*. Any client. */

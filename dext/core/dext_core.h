@@ -148,9 +148,6 @@ struct dext_core *dext_core_init(void *mem, const struct dext_core_config *cfg,
 				 const struct dext_platform_ops *ops,
 				 void *plat, void *irq_page);
 
-/* The configuration in force. */
-const struct dext_core_config *dext_core_config(const struct dext_core *c);
-
 /*
  * A user client started (IOUserClient::Start): a session for it, or NULL
  * with *status = DEXT_S_BUSY when max_sessions are open. Opening never

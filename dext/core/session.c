@@ -75,11 +75,6 @@ struct dext_core *dext_core_init(void *mem, const struct dext_core_config *cfg,
 	return c;
 }
 
-const struct dext_core_config *dext_core_config(const struct dext_core *c)
-{
-	return &c->cfg;
-}
-
 void core_log(struct dext_core *c, const char *msg)
 {
 	if (c->ops->log)

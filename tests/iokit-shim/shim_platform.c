@@ -32,6 +32,7 @@ struct shim_region {
 
 struct shim_mapping {
 	unsigned int nsegs;
+	uint64_t cookie;	/* the simulated DART's (map()'s) */
 	struct adma_seg seg[DEXT_MAX_SEGS];
 };
 
@@ -291,7 +292,7 @@ static int p_dma_map(void *plat, void *region, uint64_t offset, uint64_t len,
 	if (max_segs > DEXT_MAX_SEGS)
 		max_segs = DEXT_MAX_SEGS;
 	st = k->hd->dma_ops->map(k->hd->dma_be, r->addr + offset, len, dir,
-				 m->seg, max_segs, &n);
+				 m->seg, max_segs, &n, &m->cookie);
 	if (st != ADMA_S_OK) {
 		free(m);
 		return st == ADMA_S_NO_SPACE || st == ADMA_S_FRAGMENTED ?
@@ -313,7 +314,7 @@ static void p_dma_unmap(void *plat, void *mapping)
 	struct shim_kernel *k = plat;
 	struct shim_mapping *m = mapping;
 
-	k->hd->dma_ops->unmap(k->hd->dma_be, m->seg, m->nsegs);
+	k->hd->dma_ops->unmap(k->hd->dma_be, m->seg, m->nsegs, m->cookie);
 	free(m);
 	uncount(&shim_counts.mappings);
 }

@@ -104,17 +104,22 @@ kern_return_t raw_hello(io_connect_t c, uint64_t version)
 }
 
 int rig_map(struct dext_rig *r, uint64_t off, uint64_t len, unsigned int dir,
-	    struct adma_seg *seg, unsigned int *nsegs)
+	    struct adma_seg *seg, unsigned int *nsegs, uint64_t *ck)
 {
-	return r->h->dma_ops->map(r->h->dma_be,
-				  (uint64_t)(uintptr_t)(r->ram + off), len, dir,
-				  seg, ADMA_MAX_SEGS, nsegs);
+	uint64_t cookie = 0;
+	int st = r->h->dma_ops->map(r->h->dma_be,
+				    (uint64_t)(uintptr_t)(r->ram + off), len,
+				    dir, seg, ADMA_MAX_SEGS, nsegs, &cookie);
+
+	if (ck)
+		*ck = cookie;
+	return st;
 }
 
 void rig_unmap(struct dext_rig *r, const struct adma_seg *seg,
-	       unsigned int nsegs)
+	       unsigned int nsegs, uint64_t ck)
 {
-	r->h->dma_ops->unmap(r->h->dma_be, seg, nsegs);
+	r->h->dma_ops->unmap(r->h->dma_be, seg, nsegs, ck);
 }
 
 uint64_t rig_dart_live(void)

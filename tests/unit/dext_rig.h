@@ -45,11 +45,14 @@ kern_return_t raw_call(io_connect_t c, uint32_t sel, const uint64_t *in,
 		       uint32_t nin, uint64_t *out, uint32_t nout);
 kern_return_t raw_hello(io_connect_t c, uint64_t version);
 
-/* Map [off, off + len) of the rig's RAM through the backend's DMA ops. */
+/*
+ * Map [off, off + len) of the rig's RAM through the backend's DMA ops; the
+ * mapping's cookie into *ck (may be NULL), for rig_unmap.
+ */
 int rig_map(struct dext_rig *r, uint64_t off, uint64_t len, unsigned int dir,
-	    struct adma_seg *seg, unsigned int *nsegs);
+	    struct adma_seg *seg, unsigned int *nsegs, uint64_t *ck);
 void rig_unmap(struct dext_rig *r, const struct adma_seg *seg,
-	       unsigned int nsegs);
+	       unsigned int nsegs, uint64_t ck);
 /* The simulated DART's view: live mappings, and IOVA -> address. */
 uint64_t rig_dart_live(void);
 bool rig_dart_hit(uint64_t iova, uint64_t *addr);

@@ -161,10 +161,13 @@ uint64_t map(struct gpu_rig *t, uint64_t gpa, uint64_t len, unsigned int dir)
 {
 	struct adma_seg seg[ADMA_MAX_SEGS];
 	unsigned int n = 0;
+	uint64_t ck = 0;
 
 	assert_int_equal(t->hd->dma_ops->map(t->hd->dma_be, gpa, len, dir, seg,
-					     ADMA_MAX_SEGS, &n), ADMA_S_OK);
+					     ADMA_MAX_SEGS, &n, &ck),
+			 ADMA_S_OK);
 	assert_int_equal(n, 1);
+	assert_int_equal(ck, 0);	/* the DART unmaps by segments alone */
 	return seg[0].iova;
 }
 

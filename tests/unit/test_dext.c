@@ -40,6 +40,9 @@ static void test_open_info(void **state)
 	assert_int_equal(i->cfg_size, 4096);
 	assert_int_equal(i->resets, HOSTDEV_RESET_FLR | HOSTDEV_RESET_BUS);
 	assert_int_equal(i->dma_addr, HOSTDEV_DMA_HVA);
+	/* the dext's limits, as its INFO reports them (here its defaults) */
+	assert_int_equal(i->max_maps, DEXT_CORE_DEFAULT_MAX_MAPS);
+	assert_int_equal(i->max_bytes, DEXT_CORE_DEFAULT_MAX_BYTES);
 	assert_int_equal(i->bar[SIMGPU_BAR_REGS].size, SIMGPU_REGS_SIZE);
 	assert_null(i->bar[SIMGPU_BAR_REGS].ptr);	/* trapped */
 	assert_int_equal(i->bar[SIMGPU_BAR_VRAM].size, 1u << 20);
@@ -125,11 +128,11 @@ static void test_map_unmap(void **state)
 	struct dext_rig *r = rig_open(&cfg);
 	struct adma_seg seg[ADMA_MAX_SEGS];
 	unsigned int n = 0;
-	uint64_t addr = 0;
+	uint64_t addr = 0, ck = 0;
 
 	(void)state;
 	assert_int_equal(rig_map(r, 3 * PG + 100, 2 * PG, ADMA_DIR_TO_DEVICE,
-				 seg, &n), ADMA_S_OK);
+				 seg, &n, &ck), ADMA_S_OK);
 	assert_int_equal(n, 1);
 	assert_int_equal(seg[0].len, 2 * PG);
 	assert_int_equal(seg[0].iova % PG, 100);	/* offset kept */
@@ -138,7 +141,7 @@ static void test_map_unmap(void **state)
 	assert_int_equal(rig_dart_live(), 1);
 	assert_int_equal(counts().mappings, 1);
 
-	rig_unmap(r, seg, n);
+	rig_unmap(r, seg, n, ck);
 	assert_int_equal(rig_dart_live(), 0);
 	assert_int_equal(counts().mappings, 0);
 	assert_false(rig_dart_hit(seg[0].iova, &addr));
@@ -148,8 +151,46 @@ static void test_map_unmap(void **state)
 					    (uint64_t)(uintptr_t)r->ram +
 					    RIG_RAM_SIZE - PG, 2 * PG,
 					    ADMA_DIR_TO_DEVICE, seg,
-					    ADMA_MAX_SEGS, &n), ADMA_S_RANGE);
+					    ADMA_MAX_SEGS, &n, &ck),
+			 ADMA_S_RANGE);
 	assert_int_equal(n, 0);
+	rig_close(r);
+}
+
+/*
+ * The dext unmaps by handle, and the handle is the mapping's cookie: the
+ * backend needs nothing else (no table from IOVAs back to handles).
+ */
+static void test_unmap_by_cookie(void **state)
+{
+	struct iokit_shim_config cfg = rig_config();
+	struct dext_rig *r = rig_open(&cfg);
+	struct adma_seg a[ADMA_MAX_SEGS], b[ADMA_MAX_SEGS];
+	const struct adma_seg elsewhere = { 0x7000000000ull, PG };
+	struct dext_stats ds;
+	unsigned int na = 0, nb = 0;
+	uint64_t ca = 0, cb = 0, addr;
+
+	(void)state;
+	assert_int_equal(rig_map(r, 0, PG, 1, a, &na, &ca), ADMA_S_OK);
+	assert_int_equal(rig_map(r, 2 * PG, PG, 1, b, &nb, &cb), ADMA_S_OK);
+	assert_true(ca && cb && ca != cb);
+	/* the segments handed back say nothing: the cookie names it */
+	rig_unmap(r, &elsewhere, 1, ca);
+	assert_int_equal(rig_dart_live(), 1);
+	assert_false(rig_dart_hit(a[0].iova, &addr));
+	assert_true(rig_dart_hit(b[0].iova, &addr));
+	/* a stale cookie: the dext refuses it, the other mapping stays */
+	rig_unmap(r, a, na, ca);
+	assert_int_equal(hostdev_iokit_stats(r->h, &ds), HOSTDEV_OK);
+	assert_int_equal(ds.refusals, 1);
+	assert_int_equal(ds.live_maps, 1);
+	assert_true(rig_dart_hit(b[0].iova, &addr));
+	/* no cookie: nothing of ours, nothing sent */
+	rig_unmap(r, b, nb, 0);
+	assert_int_equal(rig_dart_live(), 1);
+	rig_unmap(r, b, nb, cb);
+	assert_int_equal(rig_dart_live(), 0);
 	rig_close(r);
 }
 
@@ -166,7 +207,7 @@ static void test_multiseg(void **state)
 	cfg.gpu.dart.seg_pages = 1;	/* the DART answers page by page */
 	r = rig_open(&cfg);
 	assert_int_equal(rig_map(r, 5 * PG, 3 * PG, ADMA_DIR_BIDIRECTIONAL,
-				 seg, &n), ADMA_S_OK);
+				 seg, &n, NULL), ADMA_S_OK);
 	assert_int_equal(n, 3);
 	for (i = 0; i < n; i++) {
 		assert_true(rig_dart_hit(seg[i].iova, &addr));
@@ -176,7 +217,7 @@ static void test_multiseg(void **state)
 	assert_int_equal(sum, 3 * PG);
 	/* 5 segments: the dext answers them, apple_dma cannot carry them */
 	assert_int_equal(rig_map(r, 16 * PG, 5 * PG, ADMA_DIR_TO_DEVICE, seg,
-				 &n), ADMA_S_FRAGMENTED);
+				 &n, NULL), ADMA_S_FRAGMENTED);
 	assert_int_equal(rig_dart_live(), 1);	/* undone: only the first */
 	assert_int_equal(hostdev_iokit_stats(r->h, &ds), HOSTDEV_OK);
 	assert_int_equal(ds.multiseg, 2);
@@ -192,23 +233,27 @@ static void test_limits(void **state)
 	struct adma_seg seg[8][ADMA_MAX_SEGS];
 	struct dext_rig *r;
 	unsigned int n, i;
+	uint64_t ck[4];
 
 	(void)state;
 	cfg.dext.max_maps = 4;
 	cfg.dext.max_bytes = 8 * PG;
 	r = rig_open(&cfg);
+	/* what apple-dma-pci's core takes as its limits */
+	assert_int_equal(r->h->info.max_maps, 4);
+	assert_int_equal(r->h->info.max_bytes, 8 * PG);
 	for (i = 0; i < 4; i++)
 		assert_int_equal(rig_map(r, i * 4 * PG, PG, ADMA_DIR_TO_DEVICE,
-					 seg[i], &n), ADMA_S_OK);
-	assert_int_equal(rig_map(r, 64 * PG, PG, ADMA_DIR_TO_DEVICE, seg[4], &n),
-			 ADMA_S_NO_SPACE);
-	rig_unmap(r, seg[0], 1);
+					 seg[i], &n, &ck[i]), ADMA_S_OK);
+	assert_int_equal(rig_map(r, 64 * PG, PG, ADMA_DIR_TO_DEVICE, seg[4], &n,
+				 NULL), ADMA_S_NO_SPACE);
+	rig_unmap(r, seg[0], 1, ck[0]);
 	/* bytes: 3 pages live, 6 more do not fit in 8 (one byte over a page
 	 * boundary counts two pages) */
 	assert_int_equal(rig_map(r, 64 * PG + 1, 5 * PG, ADMA_DIR_TO_DEVICE,
-				 seg[4], &n), ADMA_S_NO_SPACE);
+				 seg[4], &n, NULL), ADMA_S_NO_SPACE);
 	assert_int_equal(rig_map(r, 64 * PG, 5 * PG, ADMA_DIR_TO_DEVICE,
-				 seg[4], &n), ADMA_S_OK);
+				 seg[4], &n, NULL), ADMA_S_OK);
 	assert_int_equal(rig_dart_live(), 4);
 	rig_close(r);
 
@@ -216,9 +261,10 @@ static void test_limits(void **state)
 	cfg = rig_config();
 	cfg.gpu.dart.max_maps = 2;
 	r = rig_open(&cfg);
-	assert_int_equal(rig_map(r, 0, PG, 1, seg[0], &n), ADMA_S_OK);
-	assert_int_equal(rig_map(r, PG, PG, 1, seg[1], &n), ADMA_S_OK);
-	assert_int_equal(rig_map(r, 2 * PG, PG, 1, seg[2], &n), ADMA_S_NO_SPACE);
+	assert_int_equal(rig_map(r, 0, PG, 1, seg[0], &n, NULL), ADMA_S_OK);
+	assert_int_equal(rig_map(r, PG, PG, 1, seg[1], &n, NULL), ADMA_S_OK);
+	assert_int_equal(rig_map(r, 2 * PG, PG, 1, seg[2], &n, NULL),
+			 ADMA_S_NO_SPACE);
 	rig_close(r);
 }
 
@@ -229,6 +275,7 @@ static void test_regions(void **state)
 	struct adma_seg seg[ADMA_MAX_SEGS];
 	uint8_t *more = aligned_alloc(PG, 4 * PG);
 	unsigned int n;
+	uint64_t ck = 0;
 
 	(void)state;
 	cfg.dext.max_regions = 2;
@@ -246,11 +293,12 @@ static void test_regions(void **state)
 	assert_int_equal(counts().regions, 2);
 	assert_int_equal(r->h->dma_ops->map(r->h->dma_be,
 					    (uint64_t)(uintptr_t)more, PG, 1,
-					    seg, ADMA_MAX_SEGS, &n), ADMA_S_OK);
+					    seg, ADMA_MAX_SEGS, &n, &ck),
+			 ADMA_S_OK);
 	/* a region with a live mapping stays */
 	assert_int_equal(hostdev_iokit_remove_region(r->h, more, 4 * PG),
 			 HOSTDEV_E_INVAL);
-	rig_unmap(r, seg, n);
+	rig_unmap(r, seg, n, ck);
 	assert_int_equal(hostdev_iokit_remove_region(r->h, more, 4 * PG),
 			 HOSTDEV_OK);
 	assert_int_equal(counts().regions, 1);
@@ -265,7 +313,8 @@ static void ring_up(struct dext_rig *r, uint64_t *ring_iova)
 	struct adma_seg seg[ADMA_MAX_SEGS];
 	unsigned int n;
 
-	assert_int_equal(rig_map(r, 0, 4 * PG, ADMA_DIR_BIDIRECTIONAL, seg, &n),
+	assert_int_equal(rig_map(r, 0, 4 * PG, ADMA_DIR_BIDIRECTIONAL, seg, &n,
+				 NULL),
 			 ADMA_S_OK);
 	*ring_iova = seg[0].iova;
 	assert_int_equal(r->h->ops->config_write(r->h->dev, 0x04, 2, 0x6),
@@ -387,7 +436,7 @@ static void test_reset(void **state)
 	unsigned int n;
 
 	(void)state;
-	assert_int_equal(rig_map(r, 0, PG, 1, seg, &n), ADMA_S_OK);
+	assert_int_equal(rig_map(r, 0, PG, 1, seg, &n, NULL), ADMA_S_OK);
 	rig_wreg(r, SIMGPU_REG_SCRATCH, 7);
 	assert_int_equal(r->h->ops->reset(r->h->dev, HOSTDEV_RESET_FLR |
 					  HOSTDEV_RESET_BUS, &done), HOSTDEV_OK);
@@ -448,7 +497,7 @@ static void map_some(struct dext_rig *r, unsigned int k)
 	assert_int_equal(r->h->ops->irq_set(r->h->dev, HOSTDEV_IRQ_MSIX, 4),
 			 HOSTDEV_OK);
 	for (i = 0; i < k; i++)
-		assert_int_equal(rig_map(r, (8 + i) * PG, PG, 1, seg, &n),
+		assert_int_equal(rig_map(r, (8 + i) * PG, PG, 1, seg, &n, NULL),
 				 ADMA_S_OK);
 	assert_int_equal(rig_dart_live(), k + 1);
 }
@@ -484,7 +533,7 @@ static void test_crash_releases(void **state)
 	iokit_shim_crash(hostdev_iokit_connection(r->h));
 	check_released(1);
 	/* the dead client's calls fail as "gone" */
-	assert_int_equal(rig_map(r, 0, PG, 1, seg, &n), ADMA_S_IO_ERROR);
+	assert_int_equal(rig_map(r, 0, PG, 1, seg, &n, NULL), ADMA_S_IO_ERROR);
 	assert_int_equal(r->h->ops->config_read(r->h->dev, 0, 4, &(uint32_t){ 0 }),
 			 HOSTDEV_E_GONE);
 	c = raw_open();
@@ -500,6 +549,7 @@ int main(void)
 		cmocka_unit_test(test_selectors),
 		cmocka_unit_test(test_second_client_refused),
 		cmocka_unit_test(test_map_unmap),
+		cmocka_unit_test(test_unmap_by_cookie),
 		cmocka_unit_test(test_multiseg),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_regions),

@@ -63,18 +63,25 @@ static int g_resolve(void *o, uint64_t gpa, uint64_t len, uint64_t *addr)
 	return ADMA_S_OK;
 }
 
-static struct adma_core *core_new(struct genv *g,
-				  const struct adma_backend_ops *ops,
-				  void *be, bool batch, uint32_t max_maps)
+static struct adma_core *core_new_cfg(struct genv *g,
+				      const struct adma_backend_ops *ops,
+				      void *be, struct adma_core_config cc)
 {
-	struct adma_core_config cc = { .max_batch = 256, .max_maps = max_maps,
-				       .batch_backend = batch };
 	struct adma_env env = { g, g_read, g_write, g_resolve };
 	void *mem = aligned_alloc(64, (adma_core_size(&cc) + 63) & ~63ul);
 	struct adma_core *c = adma_core_init(mem, &cc, &env, ops, be);
 
 	assert_non_null(c);
 	return c;
+}
+
+static struct adma_core *core_new(struct genv *g,
+				  const struct adma_backend_ops *ops,
+				  void *be, bool batch, uint32_t max_maps)
+{
+	return core_new_cfg(g, ops, be, (struct adma_core_config){
+		.max_batch = 256, .max_maps = max_maps,
+		.batch_backend = batch });
 }
 
 /* One doorbell of n requests; the answers are copied to resp. */
@@ -296,6 +303,40 @@ static void test_one_call_per_doorbell(void **state)
 	rig_close(r);
 }
 
+/* A reset behind the dext: a DMA_BATCH per max_batch mappings, not each. */
+static void test_reset_over_dext(void **state)
+{
+	struct iokit_shim_config cfg = rig_config();
+	struct dext_rig *r = rig_open(&cfg);
+	struct genv g = { r->ram, RIG_RAM_SIZE, true };
+	const struct adma_core_config cc = { .max_batch = 16,
+					     .batch_backend = 1 };
+	struct adma_core *c = core_new_cfg(&g, r->h->dma_ops, r->h->dma_be, cc);
+	static struct adma_req req[16];
+	static struct adma_resp resp[16];
+	struct dext_stats ds;
+	unsigned int i, k;
+	uint64_t calls;
+
+	(void)state;
+	for (k = 0; k < 40; k += 16) {
+		for (i = 0; i < 16; i++)
+			req[i] = map_req((k + i) * PG, PG, 1);
+		assert_int_equal(ring(c, &g, req, k < 32 ? 16 : 8, resp),
+				 ADMA_S_OK);
+	}
+	assert_int_equal(rig_dart_live(), 40);
+	calls = counts().calls;
+	adma_core_reset(c);
+	assert_int_equal(counts().calls - calls, 3);	/* 16 + 16 + 8 */
+	assert_int_equal(rig_dart_live(), 0);
+	assert_int_equal(hostdev_iokit_stats(r->h, &ds), HOSTDEV_OK);
+	assert_int_equal(ds.unmaps, 40);
+	assert_int_equal(ds.refusals, 0);
+	free(c);
+	rig_close(r);
+}
+
 static void test_resubmit_when_output_full(void **state)
 {
 	struct iokit_shim_config cfg = rig_config();
@@ -385,6 +426,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_batch_path_matches),
 		cmocka_unit_test(test_one_call_per_doorbell),
+		cmocka_unit_test(test_reset_over_dext),
 		cmocka_unit_test(test_resubmit_when_output_full),
 		cmocka_unit_test(test_crash_mid_batch),
 	};

@@ -31,14 +31,17 @@ static void test_identity_and_caps(void **state)
 	assert_int_equal(t->hd->info.resets,
 			 HOSTDEV_RESET_FLR | HOSTDEV_RESET_BUS);
 
-	pcie = hostdev_find_cap(t->hd, 0x10);
-	msi = hostdev_find_cap(t->hd, 0x05);
-	msix = hostdev_find_cap(t->hd, 0x11);
+	/* the chain, in order: PCIe (0x10) -> MSI (0x05) -> MSI-X (0x11) -> end */
+	pcie = cfgr(t, 0x34, 1);
 	assert_int_equal(pcie, SIMGPU_CAP_PCIE);
+	assert_int_equal(cfgr(t, pcie, 1), 0x10);
+	msi = cfgr(t, pcie + 1, 1);
 	assert_int_equal(msi, SIMGPU_CAP_MSI);
+	assert_int_equal(cfgr(t, msi, 1), 0x05);
+	msix = cfgr(t, msi + 1, 1);
 	assert_int_equal(msix, SIMGPU_CAP_MSIX);
-	assert_int_equal(hostdev_find_cap(t->hd, 0x01), 0);	/* no PM */
-	assert_int_equal(hostdev_find_ext_cap(t->hd, 0x0001), 0);
+	assert_int_equal(cfgr(t, msix, 1), 0x11);
+	assert_int_equal(cfgr(t, msix + 1, 1), 0);
 	assert_int_equal(cfgr(t, 0x100, 4), 0);
 
 	/* PCIe v2 endpoint, FLR capable */
@@ -57,6 +60,22 @@ static void test_identity_and_caps(void **state)
 	assert_int_equal(cfgr(t, 0x3d, 1), 1);		/* INTA */
 	assert_int_equal(cfgr(t, SIMGPU_CAP_MSIX + 2, 2), 299);
 	assert_int_equal(rr(t, SIMGPU_REG_MSIX_VECS), 300);
+	teardown(t);
+}
+
+/* The DART's limits, its defaults filled in: what apple-dma-pci's core takes */
+static void test_dma_limits(void **state)
+{
+	struct gpu_rig *t = setup((struct simgpu_config){ 0 });
+
+	(void)state;
+	assert_int_equal(t->hd->info.max_maps, ADMA_CORE_DEFAULT_MAX_MAPS);
+	assert_int_equal(t->hd->info.max_bytes, ADMA_CORE_DEFAULT_MAX_BYTES);
+	teardown(t);
+	t = setup((struct simgpu_config){
+		.dart = { .max_maps = 8, .max_bytes = 5 * DARTSIM_PAGE_SIZE } });
+	assert_int_equal(t->hd->info.max_maps, 8);
+	assert_int_equal(t->hd->info.max_bytes, 5 * DARTSIM_PAGE_SIZE);
 	teardown(t);
 }
 
@@ -362,6 +381,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_identity_and_caps),
+		cmocka_unit_test(test_dma_limits),
 		cmocka_unit_test(test_bars),
 		cmocka_unit_test(test_config_write_masks),
 		cmocka_unit_test(test_registers_and_bars),

@@ -236,7 +236,7 @@ static void test_dart_fault_unmapped(void **state)
 	gap[0].iova = map(t, DST_GPA, PG, TO_DEV);
 	gap[0].len = PG;
 	assert_int_equal(gap[0].iova, s + PG);
-	t->hd->dma_ops->unmap(t->hd->dma_be, gap, 1);
+	t->hd->dma_ops->unmap(t->hd->dma_be, gap, 1, 0);
 	ring_up(t);
 	assert_int_equal(t->hd->ops->irq_set(t->hd->dev, HOSTDEV_IRQ_MSIX, 4),
 			 0);
@@ -467,14 +467,14 @@ static void test_segmented_backend(void **state)
 	const struct adma_backend_ops *be = t->hd->dma_ops;
 	struct adma_seg seg[ADMA_MAX_SEGS], more[ADMA_MAX_SEGS];
 	uint8_t *src = ram_ptr(t, SRC_GPA + 0x100, 4 * PG);
-	uint64_t off = 0;
+	uint64_t off = 0, ck = 0;
 	unsigned int n = 0, i;
 
 	(void)state;
 	pattern(src, 4 * PG, 11);
 	/* 4 pages at offset 0x100 span 5: 2 + 2 + 1 pages */
 	assert_int_equal(be->map(t->hd->dma_be, SRC_GPA + 0x100, 4 * PG, TO_DEV,
-				 seg, ADMA_MAX_SEGS, &n), ADMA_S_OK);
+				 seg, ADMA_MAX_SEGS, &n, &ck), ADMA_S_OK);
 	assert_int_equal(n, 3);
 	assert_int_equal(seg[0].len, 2 * PG - 0x100);
 	assert_int_equal(seg[1].len, 2 * PG);
@@ -492,9 +492,9 @@ static void test_segmented_backend(void **state)
 
 	/* 9 pages would need 5 segments: more than a response holds */
 	assert_int_equal(be->map(t->hd->dma_be, SRC_GPA, 9 * PG, TO_DEV, more,
-				 ADMA_MAX_SEGS, &n), ADMA_S_FRAGMENTED);
+				 ADMA_MAX_SEGS, &n, &ck), ADMA_S_FRAGMENTED);
 	assert_int_equal(n, 0);
-	be->unmap(t->hd->dma_be, seg, 3);
+	be->unmap(t->hd->dma_be, seg, 3, ck);
 	assert_int_equal(dst(t)->live_maps, 1);		/* the ring's */
 	assert_int_equal(dst(t)->live_bytes, PG);
 	submit(t, copy_cmd(SIMGPU_CMD_DST_VRAM, seg[1].iova, 0, 16));

@@ -27,14 +27,14 @@
 
 static int adma_be_map(void *be, uint64_t addr, uint64_t len, unsigned int dir,
                        struct adma_seg *seg, unsigned int max_segs,
-                       unsigned int *nsegs)
+                       unsigned int *nsegs, uint64_t *cookie)
 {
     AppleDmaState *s = be;
     int st;
 
     *nsegs = 0;
     st = s->hd ? s->hd->dma_ops->map(s->hd->dma_be, addr, len, dir, seg,
-                                     max_segs, nsegs)
+                                     max_segs, nsegs, cookie)
                : dartsim_map(s->dart, addr, len, dir, seg, max_segs, nsegs);
     trace_apple_dma_map(addr, len, dir, *nsegs ? seg[0].iova : 0, *nsegs,
                         adma_status_name(st));
@@ -43,13 +43,13 @@ static int adma_be_map(void *be, uint64_t addr, uint64_t len, unsigned int dir,
 }
 
 static void adma_be_unmap(void *be, const struct adma_seg *seg,
-                          unsigned int nsegs)
+                          unsigned int nsegs, uint64_t cookie)
 {
     AppleDmaState *s = be;
     unsigned int i;
 
     if (s->hd) {
-        s->hd->dma_ops->unmap(s->hd->dma_be, seg, nsegs);
+        s->hd->dma_ops->unmap(s->hd->dma_be, seg, nsegs, cookie);
     } else {
         dartsim_unmap(s->dart, seg, nsegs);
     }
@@ -96,13 +96,6 @@ static const struct adma_backend_ops adma_be_batch_ops = {
     .unmap = adma_be_unmap,
     .batch = adma_be_batch,
 };
-
-/* Is the DART a simulated one (ours, or the simulated GPU's)? */
-bool apple_dma_dart_is_sim(AppleDmaState *s)
-{
-    return s->dart || (s->egpu && (egpu_simgpu_stats(s->egpu, NULL, NULL) ||
-                                   egpu_dext_sim_stats(s->egpu, NULL, NULL)));
-}
 
 /* ---- settings and set-up */
 
@@ -210,7 +203,14 @@ bool apple_dma_bind_egpu(AppleDmaState *s, EgpuPciState *e, Error **errp)
                    "backend", TYPE_APPLE_DMA_PCI, s->managed);
         return false;
     }
-    egpu_pci_dma_limits(e, &cc.max_bytes, &cc.max_maps);
+    /*
+     * The function's DART's limits as its backend reports them (simgpu's
+     * knobs, or the dext's INFO), so LIMIT_* show what the DART enforces;
+     * the table no bigger than our own max-maps may ask for (the core
+     * then refuses first).
+     */
+    cc.max_bytes = hd->info.max_bytes;
+    cc.max_maps = MIN(hd->info.max_maps, ADMA_MAX_MAPS_LIMIT);
     cc.batch_backend = hd->dma_ops->batch != NULL;
     mem = g_malloc0(adma_core_size(&cc));
     core = adma_core_init(mem, &cc, &env,
@@ -229,6 +229,9 @@ bool apple_dma_bind_egpu(AppleDmaState *s, EgpuPciState *e, Error **errp)
     s->dart = NULL;
     s->hd = hd;
     s->egpu = e;
+    /* the simulated GPU's DART, or the test double's: told once, here */
+    s->dart_sim = egpu_simgpu_stats(e, NULL, NULL) ||
+                  egpu_dext_sim_stats(e, NULL, NULL);
     qemu_mutex_unlock(&s->lock);
     g_free(old_core);
     g_free(old_dart);
@@ -250,6 +253,7 @@ bool apple_dma_init_sim(AppleDmaState *s, Error **errp)
     void *core_mem = g_malloc0(adma_core_size(&cc));
 
     s->dart = dartsim_init(dart_mem, &dc);
+    s->dart_sim = true;
     s->core = adma_core_init(core_mem, &cc, &env, &adma_be_ops, s);
     if (!s->dart || !s->core) {
         error_setg(errp, "%s: the %s rejected this configuration",

@@ -48,7 +48,7 @@
 /* ---- guest memory for the host core (called with s->lock held) */
 
 /* Plain guest RAM: not a ROM, not a RAM-backed device BAR, not MMIO. */
-static bool adma_mr_is_plain_ram(MemoryRegion *mr)
+bool apple_dma_mr_is_plain_ram(MemoryRegion *mr)
 {
     return memory_region_is_ram(mr) && !memory_region_is_ram_device(mr) &&
            !memory_region_is_rom(mr) && !memory_region_is_romd(mr) &&
@@ -70,7 +70,7 @@ int apple_dma_ram_rw(AddressSpace *as, uint64_t gpa, void *buf, size_t len,
         MemoryRegionCache cache;
         int64_t l = address_space_cache_init(&cache, as, gpa, len, is_write);
 
-        if (l <= 0 || !cache.ptr || !adma_mr_is_plain_ram(cache.mrs.mr)) {
+        if (l <= 0 || !cache.ptr || !apple_dma_mr_is_plain_ram(cache.mrs.mr)) {
             address_space_cache_destroy(&cache);
             return -1;
         }
@@ -131,7 +131,7 @@ static int adma_env_resolve(void *opaque, uint64_t gpa, uint64_t len,
                                                    &xlat, &l, false,
                                                    MEMTXATTRS_UNSPECIFIED);
 
-        if (!l || !adma_mr_is_plain_ram(mr)) {
+        if (!l || !apple_dma_mr_is_plain_ram(mr)) {
             return ADMA_S_RANGE;
         }
         if (hva) {
@@ -244,8 +244,8 @@ static uint64_t adma_mmio_read(void *opaque, hwaddr addr, unsigned size)
     case ADMA_REG_VERSION:
         return ADMA_VERSION;
     case ADMA_REG_FEATURES:
-        return ADMA_F_BATCH | ADMA_F_MULTISEG | ADMA_F_DIR |
-               (apple_dma_dart_is_sim(s) ? ADMA_F_IOMMU_SIM : 0);
+        return ADMA_F_BATCH | ADMA_F_MULTISEG |
+               (s->dart_sim ? ADMA_F_IOMMU_SIM | ADMA_F_DIR : 0);
     case ADMA_REG_MAX_BATCH:
         return cfg->max_batch;
     case ADMA_REG_MAX_SEGS:
@@ -458,7 +458,14 @@ static void adma_exit(PCIDevice *pdev)
     qemu_mutex_unlock(&s->lock);
 }
 
-static void adma_reset_hold(Object *obj, ResetType type)
+/*
+ * Mappings go in the exit phase: every device's hold phase, where the
+ * managed device stops its DMA (egpu-pci resets the function and clears
+ * bus mastering), has run by then, whatever order the devices were
+ * created in. Releasing earlier would leave the device DMAing into
+ * unmapped IOVAs - on a Mac, a host panic.
+ */
+static void adma_reset_exit(Object *obj, ResetType type)
 {
     adma_release_all(APPLE_DMA_PCI(obj));
 }
@@ -515,7 +522,7 @@ static void adma_class_init(ObjectClass *klass, void *data)
     k->device_id = ADMA_PCI_DEVICE_ID;
     k->revision = ADMA_PCI_REVISION;
     k->class_id = ADMA_PCI_CLASS;
-    rc->phases.hold = adma_reset_hold;
+    rc->phases.exit = adma_reset_exit;
     dc->vmsd = &adma_vmstate;
     dc->desc = "Apple DART DMA-mapping paravirtual device";
     /* the managed device's DMA address space is chosen when it is plugged */

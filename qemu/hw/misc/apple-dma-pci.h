@@ -59,6 +59,8 @@ struct AppleDmaState {
     EgpuPciState *egpu;
     uint64_t last_fault_page;   /* fault already logged; ADMA_NO_PAGE: none */
     bool notify_unmap;          /* someone listens for IOMMU unmaps */
+    bool dart_sim;              /* the DART is simulated: it enforces
+                                 * directions (the dext maps read-write) */
     GArray *unmapped;           /* struct adma_seg not yet notified */
 
     /* the managed device's DMA address space (apple-dma-iommu.c) */
@@ -69,6 +71,9 @@ struct AppleDmaState {
     bool iommu_installed;
     Notifier machine_done;
 };
+
+/* Plain guest RAM: not a ROM, not a RAM-backed device BAR, not MMIO. */
+bool apple_dma_mr_is_plain_ram(MemoryRegion *mr);
 
 /* Copy to/from plain guest RAM only (never MMIO): 0, or -1. */
 int apple_dma_ram_rw(AddressSpace *as, uint64_t gpa, void *buf, size_t len,
@@ -92,8 +97,6 @@ bool apple_dma_check_dart_config(const struct dartsim_config *dc,
 /* apple-dma-backend.c: our DART knobs; set up our simulated DART and core. */
 struct dartsim_config apple_dma_sim_config(AppleDmaState *s);
 bool apple_dma_init_sim(AppleDmaState *s, Error **errp);
-/* Is the DART in use a simulated one (ours or a simulated GPU's)? */
-bool apple_dma_dart_is_sim(AppleDmaState *s);
 /* apple-dma-pci.c: guest memory and resolve() for the host core */
 struct adma_env apple_dma_env(AppleDmaState *s);
 

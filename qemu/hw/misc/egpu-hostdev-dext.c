@@ -14,7 +14,8 @@
  * Off macOS this file builds against tests/iokit-shim, a test double that
  * hands the IOKit calls to the dext's portable logic over a simulated GPU
  * in this process (EGPU_IOKIT_TEST_DOUBLE, see qemu/patches/0013-*); the
- * simulated function then takes egpu-pci's simgpu properties.
+ * simulated function then has simgpu's defaults (egpu-pci refuses the
+ * simgpu properties with backend=dext, as it would on a Mac).
  *
  * Copyright (c) egpu-vm authors
  *
@@ -26,6 +27,7 @@
 #include "qapi/error.h"
 #include "exec/memory.h"
 #include "exec/ramlist.h"
+#include "apple-dma-pci.h"
 #include "egpu-pci.h"
 #include "apple-dma/hostdev_iokit.h"
 
@@ -59,9 +61,7 @@ static bool egpu_dext_plain_ram(void *host)
     ram_addr_t offset;
     MemoryRegion *mr = memory_region_from_host(host, &offset);
 
-    return mr && memory_region_is_ram(mr) && !memory_region_is_ram_device(mr) &&
-           !memory_region_is_rom(mr) && !memory_region_is_romd(mr) &&
-           !mr->rom_device;
+    return mr && apple_dma_mr_is_plain_ram(mr);
 }
 
 static void egpu_dext_ram_added(RAMBlockNotifier *n, void *host, size_t size,
@@ -99,14 +99,9 @@ static void egpu_dext_ram_removed(RAMBlockNotifier *n, void *host,
 }
 
 #ifdef EGPU_IOKIT_TEST_DOUBLE
-static void egpu_dext_setup_double(EgpuPciState *s)
+static void egpu_dext_setup_double(void)
 {
-    struct simgpu_config gc = {
-        .vram_size = s->vram_size,
-        .msix_vectors = s->msix_vectors,
-        .intx = s->intx,
-        .dart = s->dart,
-    };
+    const struct simgpu_config gc = { 0 };     /* simgpu's defaults */
 
     warn_report_once("%s: backend dext: IOKit calls go to the test double "
                      "(tests/iokit-shim: the dext's logic over a simulated "
@@ -149,7 +144,7 @@ struct hostdev *egpu_dext_open(EgpuPciState *s, Error **errp)
     int err;
 
 #ifdef EGPU_IOKIT_TEST_DOUBLE
-    egpu_dext_setup_double(s);
+    egpu_dext_setup_double();
 #endif
     err = hostdev_iokit_open(s->host, &d->hd, why, sizeof(why));
     if (err) {

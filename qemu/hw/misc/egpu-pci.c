@@ -521,13 +521,6 @@ struct hostdev *egpu_pci_hostdev(EgpuPciState *s)
     return DEVICE(s)->realized ? s->hd : NULL;
 }
 
-void egpu_pci_dma_limits(EgpuPciState *s, uint64_t *max_bytes,
-                         uint32_t *max_maps)
-{
-    *max_bytes = s->dart.max_bytes;
-    *max_maps = s->dart.max_maps;
-}
-
 /* The function's state lives in the host: nothing here can move. */
 static const VMStateDescription egpu_vmstate = {
     .name = TYPE_EGPU_PCI,

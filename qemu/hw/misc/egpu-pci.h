@@ -135,8 +135,5 @@ void egpu_update_irq_mode(EgpuPciState *s);
 
 /* The realized function, or NULL (not realized yet, or realize failed). */
 struct hostdev *egpu_pci_hostdev(EgpuPciState *s);
-/* The DART's limits for apple-dma-pci's host core; 0: the core's default. */
-void egpu_pci_dma_limits(EgpuPciState *s, uint64_t *max_bytes,
-                         uint32_t *max_maps);
 
 #endif
