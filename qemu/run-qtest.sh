@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# qemu/run-qtest.sh [TEST...] — run our qtests (default: apple-dma-test and
-# egpu-pci-test, from qemu/tests/qtest/) against the QEMU that qemu/build.sh
-# builds (a cache hit when nothing changed).
+# qemu/run-qtest.sh [TEST...] — run our qtests (default: apple-dma-test,
+# egpu-pci-test and egpu-pci-cmdline-test, from qemu/tests/qtest/) against
+# the QEMU that qemu/build.sh builds (a cache hit when nothing changed).
 #
 # Prints each test's TAP output and a closing "N passed, N failed" counted
 # from the "ok"/"not ok" lines of all of them; exits non-zero if anything
@@ -10,7 +10,7 @@
 set -uo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 tests=("$@")
-[ ${#tests[@]} -gt 0 ] || tests=(apple-dma-test egpu-pci-test)
+[ ${#tests[@]} -gt 0 ] || tests=(apple-dma-test egpu-pci-test egpu-pci-cmdline-test)
 
 if [ "${QTEST_NO_BUILD:-0}" = 1 ]; then
 	bld=$(readlink -f "$repo/build/qemu" 2>/dev/null || true)

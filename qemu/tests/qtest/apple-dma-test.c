@@ -9,24 +9,16 @@
  */
 
 #include "qemu/osdep.h"
-#include "qemu/bswap.h"
 #include "qemu/units.h"
-#include "libqtest.h"
-#include "qobject/qdict.h"
-#include "libqos/pci.h"
-#include "libqos/pci-pc.h"
-#include "hw/misc/apple-dma/adma_core.h"
 #include "hw/misc/apple-dma/dartsim.h"
+#include "apple-dma-qtest.h"
 
-#define ADMA_SLOT       4
-#define EDU_SLOT        5
+#define EDU_SLOT        ADMA_QT_DEV_SLOT
 #define RAM_END         (256 * MiB)         /* -m 256M, all below 4 GiB */
-
-/* guest-physical layout of the test's own buffers */
-#define CMD_GPA         0x100000
-#define REQ_GPA         0x101000            /* up to 257 requests */
-#define RESP_GPA        0x110000            /* up to 257 responses */
-#define DATA_GPA        0x400000
+#define CMD_GPA         ADMA_QT_CMD_GPA
+#define REQ_GPA         ADMA_QT_REQ_GPA
+#define RESP_GPA        ADMA_QT_RESP_GPA
+#define DATA_GPA        0x400000            /* clear of the batch's pages */
 
 /* edu's DMA engine below 256 MiB: its default dma_mask has 28 bits */
 #define APERTURE_BASE   0x8000000
@@ -35,84 +27,35 @@
 #define EDU_DMA_RUN     1
 #define EDU_DMA_TO_PCI  2
 
-#define PAGE_MASK       ((uint64_t)ADMA_PAGE_SIZE - 1)
+#define PAGE_MASK       ADMA_QT_PAGE_MASK
 
-typedef struct Adma {
-    QTestState *qts;
-    QPCIBus *bus;
-    QPCIDevice *dev, *edu;
-    QPCIBar bar, edu_bar;
-    /* what the device should have counted, from what it answered */
-    uint64_t tally[ADMA_S__COUNT];
-    uint64_t batches, bad_batches, refusals, ops[ADMA_STAT__OPS];
-    uint64_t live, live_bytes, peak, peak_bytes;
-} Adma;
-
-static void adma_map_bars(Adma *a)
+/* apple-dma-pci over its DART simulator, managing QEMU's edu device */
+static AdmaQTest *adma_start(const char *opts)
 {
-    qpci_device_enable(a->dev);
-    a->bar = qpci_iomap(a->dev, 0, NULL);
-    qpci_device_enable(a->edu);
-    a->edu_bar = qpci_iomap(a->edu, 0, NULL);
-}
+    AdmaQTest *a = g_new0(AdmaQTest, 1);
+    g_autofree char *adma = g_strdup_printf(",managed=edu0,backend=dartsim%s",
+                                            opts);
+    g_autofree char *edu = g_strdup_printf("-device edu,id=edu0,addr=%x.0",
+                                           EDU_SLOT);
 
-static Adma *adma_start(const char *opts)
-{
-    Adma *a = g_new0(Adma, 1);
-
-    a->qts = qtest_initf("-M q35 -nodefaults -m 256M "
-                         "-device apple-dma-pci,id=adma0,managed=edu0,"
-                         "backend=dartsim,addr=%x.0%s "
-                         "-device edu,id=edu0,addr=%x.0",
-                         ADMA_SLOT, opts, EDU_SLOT);
-    a->bus = qpci_new_pc(a->qts, NULL);
-    a->dev = qpci_device_find(a->bus, QPCI_DEVFN(ADMA_SLOT, 0));
-    a->edu = qpci_device_find(a->bus, QPCI_DEVFN(EDU_SLOT, 0));
-    g_assert(a->dev && a->edu);
-    adma_map_bars(a);
+    adma_boot(a, adma, edu, false);
+    adma_enable(a);
     return a;
 }
 
-static void adma_stop(Adma *a)
+static void adma_stop(AdmaQTest *a)
 {
-    g_free(a->dev);
-    g_free(a->edu);
-    qpci_free_pc(a->bus);
-    qtest_quit(a->qts);
+    adma_quit(a);
     g_free(a);
 }
 
-static uint32_t reg(Adma *a, uint64_t off)
+static int64_t adma_stat(AdmaQTest *a, const char *name)
 {
-    return qpci_io_readl(a->dev, a->bar, off);
-}
-
-static QDict *adma_stats(Adma *a)
-{
-    QDict *rsp = qtest_qmp(a->qts, "{'execute': 'qom-get', 'arguments': {"
-                           "'path': '/machine/peripheral/adma0', "
-                           "'property': 'stats'}}");
-    QDict *st = qdict_get_qdict(rsp, "return");
-
-    g_assert(st);
-    qobject_ref(st);
-    qobject_unref(rsp);
-    return st;
-}
-
-static int64_t adma_stat(Adma *a, const char *name)
-{
-    QDict *st = adma_stats(a);
-    int64_t v;
-
-    g_assert(qdict_haskey(st, name));
-    v = qdict_get_int(st, name);
-    qobject_unref(st);
-    return v;
+    return dev_stat(a->qts, ADMA_QT_PATH, name);
 }
 
 /* Every counter of the device against what the test saw it answer. */
-static void adma_check_stats(Adma *a)
+static void adma_check_stats(AdmaQTest *a)
 {
     static const char *const names[] = ADMA_STATUS_NAMES;
     const struct {
@@ -128,7 +71,7 @@ static void adma_check_stats(Adma *a)
         { "peak_maps", a->peak }, { "peak_bytes", a->peak_bytes },
         { "dart_live_maps", a->live }, { "dart_live_bytes", a->live_bytes },
     };
-    QDict *st = adma_stats(a);
+    QDict *st = dev_stats(a->qts, ADMA_QT_PATH);
     size_t i;
 
     for (i = 0; i < ARRAY_SIZE(f); i++) {
@@ -141,199 +84,58 @@ static void adma_check_stats(Adma *a)
         g_assert_cmpint(qdict_get_int(st, n), ==, a->tally[i]);
     }
     qobject_unref(st);
-    g_assert_cmpuint(reg(a, ADMA_REG_LIVE_MAPS), ==, a->live);
-    g_assert_cmpuint(reg(a, ADMA_REG_LIVE_BYTES_LO), ==,
+    g_assert_cmpuint(adma_reg(a, ADMA_REG_LIVE_MAPS), ==, a->live);
+    g_assert_cmpuint(adma_reg(a, ADMA_REG_LIVE_BYTES_LO), ==,
                      (uint32_t)a->live_bytes);
-    g_assert_cmpuint(reg(a, ADMA_REG_BAD_BATCHES), ==, a->bad_batches);
-}
-
-static uint64_t rounded(uint64_t gpa, uint64_t len)
-{
-    return ((gpa + len + PAGE_MASK) & ~PAGE_MASK) - (gpa & ~PAGE_MASK);
-}
-
-static struct adma_req map_req(uint64_t gpa, uint64_t len, uint8_t dir)
-{
-    return (struct adma_req) { .op = ADMA_OP_MAP, .flags = dir,
-                               .gpa = gpa, .len = len };
-}
-
-static struct adma_req unmap_req(uint64_t handle)
-{
-    return (struct adma_req) { .op = ADMA_OP_UNMAP, .handle = handle };
-}
-
-static void adma_ring(Adma *a, uint64_t cmd_gpa, bool bad)
-{
-    qpci_io_writeq(a->dev, a->bar, ADMA_REG_DOORBELL, cmd_gpa);
-    a->batches++;
-    a->bad_batches += bad;
-}
-
-static void write_cmd(Adma *a, uint64_t at, uint32_t magic, uint16_t version,
-                      uint32_t count, uint64_t req_gpa)
-{
-    struct adma_cmd c = {
-        .magic = cpu_to_le32(magic),
-        .version = cpu_to_le16(version),
-        .count = cpu_to_le32(count),
-        .req_gpa = cpu_to_le64(req_gpa),
-        .resp_gpa = cpu_to_le64(RESP_GPA),
-    };
-
-    qtest_memwrite(a->qts, at, &c, sizeof(c));
-}
-
-static struct adma_cmd read_cmd(Adma *a)
-{
-    struct adma_cmd c;
-
-    qtest_memread(a->qts, CMD_GPA, &c, sizeof(c));
-    c.status = le32_to_cpu(c.status);
-    c.done = le32_to_cpu(c.done);
-    c.failed = le32_to_cpu(c.failed);
-    return c;
-}
-
-/*
- * Run one batch of n requests; fill resp[] (host byte order) and return the
- * block's status. Book-keeps what the stats must say afterwards.
- */
-static uint32_t adma_batch(Adma *a, const struct adma_req *req, uint32_t n,
-                           struct adma_resp *resp)
-{
-    g_autofree struct adma_req *wire = g_new0(struct adma_req, n + 1);
-    struct adma_cmd c;
-    uint32_t i, j, failed = 0;
-
-    for (i = 0; i < n; i++) {
-        wire[i] = req[i];
-        wire[i].rsvd0 = cpu_to_le16(req[i].rsvd0);
-        wire[i].rsvd1 = cpu_to_le32(req[i].rsvd1);
-        wire[i].gpa = cpu_to_le64(req[i].gpa);
-        wire[i].len = cpu_to_le64(req[i].len);
-        wire[i].handle = cpu_to_le64(req[i].handle);
-    }
-    if (n) {
-        qtest_memwrite(a->qts, REQ_GPA, wire, n * sizeof(*wire));
-    }
-    qtest_memset(a->qts, RESP_GPA, 0, (n + 1) * sizeof(*resp));
-    write_cmd(a, CMD_GPA, ADMA_CMD_MAGIC, ADMA_VERSION_MAJOR, n, REQ_GPA);
-    adma_ring(a, CMD_GPA, false);
-
-    c = read_cmd(a);
-    if (c.status != ADMA_S_OK) {
-        a->bad_batches++;
-        return c.status;
-    }
-    g_assert_cmpuint(c.done, ==, n);
-    qtest_memread(a->qts, RESP_GPA, resp, n * sizeof(*resp));
-    for (i = 0; i < n; i++) {
-        struct adma_resp *r = &resp[i];
-
-        r->status = le32_to_cpu(r->status);
-        r->nsegs = le16_to_cpu(r->nsegs);
-        r->handle = le64_to_cpu(r->handle);
-        for (j = 0; j < ADMA_MAX_SEGS; j++) {
-            r->seg[j].iova = le64_to_cpu(r->seg[j].iova);
-            r->seg[j].len = le64_to_cpu(r->seg[j].len);
-        }
-        g_assert_cmpuint(r->status, >, ADMA_S_PENDING);
-        g_assert_cmpuint(r->status, <, ADMA_S__COUNT);
-        a->tally[r->status]++;
-        failed += r->status != ADMA_S_OK;
-        a->refusals += r->status != ADMA_S_OK;
-        a->ops[req[i].op == ADMA_OP_MAP ? ADMA_STAT_MAP :
-               req[i].op == ADMA_OP_UNMAP ? ADMA_STAT_UNMAP :
-               ADMA_STAT_BADOP]++;
-        if (r->status == ADMA_S_OK && req[i].op == ADMA_OP_MAP) {
-            a->live++;
-            a->live_bytes += rounded(req[i].gpa, req[i].len);
-            a->peak = MAX(a->peak, a->live);
-            a->peak_bytes = MAX(a->peak_bytes, a->live_bytes);
-        }
-    }
-    g_assert_cmpuint(c.failed, ==, failed);
-    return ADMA_S_OK;
-}
-
-/* One request; returns its status. */
-static uint32_t adma_one(Adma *a, struct adma_req req, struct adma_resp *resp)
-{
-    struct adma_resp r;
-
-    g_assert_cmpuint(adma_batch(a, &req, 1, &r), ==, ADMA_S_OK);
-    if (resp) {
-        *resp = r;
-    }
-    return r.status;
-}
-
-static uint64_t adma_map(Adma *a, uint64_t gpa, uint64_t len, uint8_t dir,
-                         uint64_t *iova)
-{
-    struct adma_resp r;
-
-    g_assert_cmpuint(adma_one(a, map_req(gpa, len, dir), &r), ==, ADMA_S_OK);
-    if (iova) {
-        *iova = r.seg[0].iova;
-    }
-    return r.handle;
-}
-
-static void adma_unmap(Adma *a, uint64_t handle, uint64_t gpa, uint64_t len)
-{
-    g_assert_cmpuint(adma_one(a, unmap_req(handle), NULL), ==, ADMA_S_OK);
-    a->live--;
-    a->live_bytes -= rounded(gpa, len);
+    g_assert_cmpuint(adma_reg(a, ADMA_REG_BAD_BATCHES), ==, a->bad_batches);
 }
 
 static void test_registers(void)
 {
-    Adma *a = adma_start("");
+    AdmaQTest *a = adma_start("");
 
-    g_assert_cmphex(reg(a, ADMA_REG_MAGIC), ==, ADMA_MAGIC_VALUE);
-    g_assert_cmphex(reg(a, ADMA_REG_VERSION), ==, ADMA_VERSION);
-    g_assert_cmphex(reg(a, ADMA_REG_FEATURES), ==, ADMA_F_BATCH |
+    g_assert_cmphex(adma_reg(a, ADMA_REG_MAGIC), ==, ADMA_MAGIC_VALUE);
+    g_assert_cmphex(adma_reg(a, ADMA_REG_VERSION), ==, ADMA_VERSION);
+    g_assert_cmphex(adma_reg(a, ADMA_REG_FEATURES), ==, ADMA_F_BATCH |
                     ADMA_F_MULTISEG | ADMA_F_DIR | ADMA_F_IOMMU_SIM);
-    g_assert_cmpuint(reg(a, ADMA_REG_MAX_BATCH), ==,
+    g_assert_cmpuint(adma_reg(a, ADMA_REG_MAX_BATCH), ==,
                      ADMA_CORE_DEFAULT_MAX_BATCH);
-    g_assert_cmpuint(reg(a, ADMA_REG_MAX_SEGS), ==, ADMA_MAX_SEGS);
-    g_assert_cmpuint(reg(a, ADMA_REG_PAGE_SHIFT), ==, ADMA_PAGE_SHIFT);
-    g_assert_cmphex(reg(a, ADMA_REG_LIMIT_BYTES_LO) |
-                    (uint64_t)reg(a, ADMA_REG_LIMIT_BYTES_HI) << 32, ==,
+    g_assert_cmpuint(adma_reg(a, ADMA_REG_MAX_SEGS), ==, ADMA_MAX_SEGS);
+    g_assert_cmpuint(adma_reg(a, ADMA_REG_PAGE_SHIFT), ==, ADMA_PAGE_SHIFT);
+    g_assert_cmphex(adma_reg(a, ADMA_REG_LIMIT_BYTES_LO) |
+                    (uint64_t)adma_reg(a, ADMA_REG_LIMIT_BYTES_HI) << 32, ==,
                     ADMA_CORE_DEFAULT_MAX_BYTES);
-    g_assert_cmpuint(reg(a, ADMA_REG_LIMIT_MAPS), ==,
+    g_assert_cmpuint(adma_reg(a, ADMA_REG_LIMIT_MAPS), ==,
                      ADMA_CORE_DEFAULT_MAX_MAPS);
-    g_assert_cmphex(reg(a, ADMA_REG_MANAGED_ID), ==, ADMA_MANAGED_VALID |
+    g_assert_cmphex(adma_reg(a, ADMA_REG_MANAGED_ID), ==, ADMA_MANAGED_VALID |
                     0 << 8 | QPCI_DEVFN(EDU_SLOT, 0));
-    g_assert_cmpuint(reg(a, ADMA_REG_MANAGED_SEG), ==, 0);
-    g_assert_cmpuint(reg(a, ADMA_REG_LIVE_MAPS), ==, 0);
-    g_assert_cmpuint(reg(a, ADMA_REG_LIVE_BYTES_HI), ==, 0);
-    g_assert_cmpuint(reg(a, ADMA_REG_BAD_BATCHES), ==, 0);
-    g_assert_cmpuint(reg(a, 0x3c), ==, 0);
+    g_assert_cmpuint(adma_reg(a, ADMA_REG_MANAGED_SEG), ==, 0);
+    g_assert_cmpuint(adma_reg(a, ADMA_REG_LIVE_MAPS), ==, 0);
+    g_assert_cmpuint(adma_reg(a, ADMA_REG_LIVE_BYTES_HI), ==, 0);
+    g_assert_cmpuint(adma_reg(a, ADMA_REG_BAD_BATCHES), ==, 0);
+    g_assert_cmpuint(adma_reg(a, 0x3c), ==, 0);
     /* a 32-bit doorbell is refused whole: no batch is run */
-    qpci_io_writel(a->dev, a->bar, ADMA_REG_DOORBELL, CMD_GPA);
+    qpci_io_writel(a->adma, a->bar, ADMA_REG_DOORBELL, CMD_GPA);
     adma_check_stats(a);
     adma_stop(a);
 
     a = adma_start(",max-batch=8,max-maps=2,max-bytes=0x123456789");
-    g_assert_cmpuint(reg(a, ADMA_REG_MAX_BATCH), ==, 8);
-    g_assert_cmpuint(reg(a, ADMA_REG_LIMIT_MAPS), ==, 2);
-    g_assert_cmphex(reg(a, ADMA_REG_LIMIT_BYTES_LO), ==, 0x23456789);
-    g_assert_cmphex(reg(a, ADMA_REG_LIMIT_BYTES_HI), ==, 0x1);
+    g_assert_cmpuint(adma_reg(a, ADMA_REG_MAX_BATCH), ==, 8);
+    g_assert_cmpuint(adma_reg(a, ADMA_REG_LIMIT_MAPS), ==, 2);
+    g_assert_cmphex(adma_reg(a, ADMA_REG_LIMIT_BYTES_LO), ==, 0x23456789);
+    g_assert_cmphex(adma_reg(a, ADMA_REG_LIMIT_BYTES_HI), ==, 0x1);
     adma_stop(a);
 }
 
 static void test_map_unmap(void)
 {
-    Adma *a = adma_start("");
+    AdmaQTest *a = adma_start("");
     struct adma_req req[] = {
-        map_req(DATA_GPA + 0x123, 0x1000, ADMA_DIR_TO_DEVICE),
-        map_req(DATA_GPA + 0x123, 0x1000, ADMA_DIR_FROM_DEVICE),
-        map_req(DATA_GPA + 0x10000, 0x21000, ADMA_DIR_BIDIRECTIONAL),
-        map_req(DATA_GPA + 0x3fff, 2, ADMA_DIR_BIDIRECTIONAL),
-        map_req(RAM_END - 0x1000, 0x1000, ADMA_DIR_TO_DEVICE),
+        adma_map_req(DATA_GPA + 0x123, 0x1000, ADMA_DIR_TO_DEVICE),
+        adma_map_req(DATA_GPA + 0x123, 0x1000, ADMA_DIR_FROM_DEVICE),
+        adma_map_req(DATA_GPA + 0x10000, 0x21000, ADMA_DIR_BIDIRECTIONAL),
+        adma_map_req(DATA_GPA + 0x3fff, 2, ADMA_DIR_BIDIRECTIONAL),
+        adma_map_req(RAM_END - 0x1000, 0x1000, ADMA_DIR_TO_DEVICE),
     };
     const uint32_t n = ARRAY_SIZE(req);
     struct adma_resp resp[ARRAY_SIZE(req)];
@@ -364,9 +166,9 @@ static void test_map_unmap(void)
             g_assert(resp[i].seg[0].iova >> ADMA_PAGE_SHIFT !=
                      resp[k].seg[0].iova >> ADMA_PAGE_SHIFT);
         }
-        unmap[i] = unmap_req(resp[i].handle);
+        unmap[i] = adma_unmap_req(resp[i].handle);
     }
-    g_assert_cmpuint(reg(a, ADMA_REG_LIVE_MAPS), ==, n);
+    g_assert_cmpuint(adma_reg(a, ADMA_REG_LIVE_MAPS), ==, n);
     adma_check_stats(a);
 
     g_assert_cmpuint(adma_batch(a, unmap, n, resp), ==, ADMA_S_OK);
@@ -374,31 +176,31 @@ static void test_map_unmap(void)
         g_assert_cmpuint(resp[i].status, ==, ADMA_S_OK);
     }
     a->live = a->live_bytes = 0;
-    g_assert_cmpuint(reg(a, ADMA_REG_LIVE_MAPS), ==, 0);
+    g_assert_cmpuint(adma_reg(a, ADMA_REG_LIVE_MAPS), ==, 0);
     adma_check_stats(a);
     adma_stop(a);
 }
 
 static void test_refusals(void)
 {
-    Adma *a = adma_start("");
+    AdmaQTest *a = adma_start("");
     struct adma_req req[] = {
-        map_req(DATA_GPA, 0, ADMA_DIR_TO_DEVICE),
-        map_req(0xfffffffffffff000ull, 0x2000, ADMA_DIR_TO_DEVICE),
-        map_req(DATA_GPA, 0x1000, 0),
-        map_req(DATA_GPA, 0x1000, 4),
+        adma_map_req(DATA_GPA, 0, ADMA_DIR_TO_DEVICE),
+        adma_map_req(0xfffffffffffff000ull, 0x2000, ADMA_DIR_TO_DEVICE),
+        adma_map_req(DATA_GPA, 0x1000, 0),
+        adma_map_req(DATA_GPA, 0x1000, 4),
         { .op = 7 },
         { .op = ADMA_OP_MAP, .flags = 1, .rsvd1 = 1, .gpa = DATA_GPA,
           .len = 1 },
         { .op = ADMA_OP_UNMAP, .gpa = DATA_GPA, .handle = 1 },
-        map_req(RAM_END, 0x1000, ADMA_DIR_TO_DEVICE),     /* above RAM */
-        map_req(RAM_END - 0x1000, 0x2000, ADMA_DIR_TO_DEVICE),
-        map_req(0xc0000, 0x1000, ADMA_DIR_TO_DEVICE),     /* pc.rom */
-        map_req(0xfec00000, 0x1000, ADMA_DIR_TO_DEVICE),  /* IOAPIC */
-        map_req(0xfffff000, 0x1000, ADMA_DIR_TO_DEVICE),  /* BIOS ROM */
-        map_req(a->bar.addr, 0x1000, ADMA_DIR_TO_DEVICE), /* our BAR */
-        unmap_req(0x12345678),
-        unmap_req(0),
+        adma_map_req(RAM_END, 0x1000, ADMA_DIR_TO_DEVICE),     /* above RAM */
+        adma_map_req(RAM_END - 0x1000, 0x2000, ADMA_DIR_TO_DEVICE),
+        adma_map_req(0xc0000, 0x1000, ADMA_DIR_TO_DEVICE),     /* pc.rom */
+        adma_map_req(0xfec00000, 0x1000, ADMA_DIR_TO_DEVICE),  /* IOAPIC */
+        adma_map_req(0xfffff000, 0x1000, ADMA_DIR_TO_DEVICE),  /* BIOS ROM */
+        adma_map_req(a->bar.addr, 0x1000, ADMA_DIR_TO_DEVICE), /* our BAR */
+        adma_unmap_req(0x12345678),
+        adma_unmap_req(0),
     };
     static const uint32_t want[] = {
         ADMA_S_INVALID, ADMA_S_INVALID, ADMA_S_INVALID, ADMA_S_INVALID,
@@ -423,33 +225,37 @@ static void test_refusals(void)
     /* double unmap */
     h = adma_map(a, DATA_GPA, 0x1000, ADMA_DIR_TO_DEVICE, NULL);
     adma_unmap(a, h, DATA_GPA, 0x1000);
-    g_assert_cmpuint(adma_one(a, unmap_req(h), NULL), ==, ADMA_S_BAD_HANDLE);
+    g_assert_cmpuint(adma_one(a, adma_unmap_req(h), NULL), ==,
+                     ADMA_S_BAD_HANDLE);
 
     /* a batch above MAX_BATCH is refused whole, in the block */
     for (i = 0; i < ARRAY_SIZE(many); i++) {
-        many[i] = map_req(DATA_GPA, 0x1000, ADMA_DIR_TO_DEVICE);
+        many[i] = adma_map_req(DATA_GPA, 0x1000, ADMA_DIR_TO_DEVICE);
     }
     g_assert_cmpuint(adma_batch(a, many, ARRAY_SIZE(many), resp), ==,
                      ADMA_S_TOO_MANY);
-    g_assert_cmpuint(read_cmd(a).done, ==, 0);
+    g_assert_cmpuint(adma_read_cmd(a).done, ==, 0);
     qtest_memread(a->qts, RESP_GPA, resp, sizeof(resp[0]));
     g_assert_cmpuint(resp[0].status, ==, ADMA_S_PENDING);
 
     /* bad magic, bad version, request array outside RAM */
-    write_cmd(a, CMD_GPA, ADMA_CMD_MAGIC + 1, ADMA_VERSION_MAJOR, 1, REQ_GPA);
+    adma_write_cmd(a, CMD_GPA, ADMA_CMD_MAGIC + 1, ADMA_VERSION_MAJOR, 1,
+                   REQ_GPA);
     adma_ring(a, CMD_GPA, true);
-    g_assert_cmpuint(read_cmd(a).status, ==, ADMA_S_BAD_BLOCK);
-    write_cmd(a, CMD_GPA, ADMA_CMD_MAGIC, ADMA_VERSION_MAJOR + 1, 1, REQ_GPA);
+    g_assert_cmpuint(adma_read_cmd(a).status, ==, ADMA_S_BAD_BLOCK);
+    adma_write_cmd(a, CMD_GPA, ADMA_CMD_MAGIC, ADMA_VERSION_MAJOR + 1, 1,
+                   REQ_GPA);
     adma_ring(a, CMD_GPA, true);
-    g_assert_cmpuint(read_cmd(a).status, ==, ADMA_S_BAD_BLOCK);
-    write_cmd(a, CMD_GPA, ADMA_CMD_MAGIC, ADMA_VERSION_MAJOR, 1, RAM_END);
+    g_assert_cmpuint(adma_read_cmd(a).status, ==, ADMA_S_BAD_BLOCK);
+    adma_write_cmd(a, CMD_GPA, ADMA_CMD_MAGIC, ADMA_VERSION_MAJOR, 1, RAM_END);
     adma_ring(a, CMD_GPA, true);
-    g_assert_cmpuint(read_cmd(a).status, ==, ADMA_S_RANGE);
+    g_assert_cmpuint(adma_read_cmd(a).status, ==, ADMA_S_RANGE);
 
     /* unreadable command blocks: outside RAM, in MMIO, misaligned */
     adma_ring(a, RAM_END + 0x1000, true);
     adma_ring(a, 0xfee00000, true);
-    write_cmd(a, CMD_GPA + 4, ADMA_CMD_MAGIC, ADMA_VERSION_MAJOR, 1, REQ_GPA);
+    adma_write_cmd(a, CMD_GPA + 4, ADMA_CMD_MAGIC, ADMA_VERSION_MAJOR, 1,
+                   REQ_GPA);
     qtest_memread(a->qts, CMD_GPA + 4, block, sizeof(block));
     adma_ring(a, CMD_GPA + 4, true);
     qtest_memread(a->qts, CMD_GPA + 4, after, sizeof(after));
@@ -463,11 +269,11 @@ static void test_refusals(void)
 
 static void test_no_space(void)
 {
-    Adma *a = adma_start(",max-maps=2");
+    AdmaQTest *a = adma_start(",max-maps=2");
     struct adma_req req[] = {
-        map_req(DATA_GPA, 0x1000, ADMA_DIR_TO_DEVICE),
-        map_req(DATA_GPA, 0x1000, ADMA_DIR_TO_DEVICE),
-        map_req(DATA_GPA, 0x1000, ADMA_DIR_TO_DEVICE),
+        adma_map_req(DATA_GPA, 0x1000, ADMA_DIR_TO_DEVICE),
+        adma_map_req(DATA_GPA, 0x1000, ADMA_DIR_TO_DEVICE),
+        adma_map_req(DATA_GPA, 0x1000, ADMA_DIR_TO_DEVICE),
     };
     struct adma_resp resp[3];
 
@@ -482,10 +288,10 @@ static void test_no_space(void)
 
     a = adma_start(",max-bytes=0x8000");
     adma_map(a, DATA_GPA, 0x4000, ADMA_DIR_TO_DEVICE, NULL);
-    g_assert_cmpuint(adma_one(a, map_req(DATA_GPA, 0x4001, 1), NULL), ==,
+    g_assert_cmpuint(adma_one(a, adma_map_req(DATA_GPA, 0x4001, 1), NULL), ==,
                      ADMA_S_NO_SPACE);
     adma_map(a, DATA_GPA + 0x100, 0x100, ADMA_DIR_TO_DEVICE, NULL);
-    g_assert_cmpuint(adma_one(a, map_req(DATA_GPA, 1, 1), NULL), ==,
+    g_assert_cmpuint(adma_one(a, adma_map_req(DATA_GPA, 1, 1), NULL), ==,
                      ADMA_S_NO_SPACE);
     adma_check_stats(a);
     adma_stop(a);
@@ -494,18 +300,18 @@ static void test_no_space(void)
 static void test_fragmented(void)
 {
     /* four pages of IOVA space, bytes plenty: churn leaves holes */
-    Adma *a = adma_start(",aperture-size=0x10000");
+    AdmaQTest *a = adma_start(",aperture-size=0x10000");
     uint64_t h[4];
     int i;
 
     for (i = 0; i < 4; i++) {
         h[i] = adma_map(a, DATA_GPA + i * 0x4000, 0x4000, 1, NULL);
     }
-    g_assert_cmpuint(adma_one(a, map_req(DATA_GPA, 0x4000, 1), NULL), ==,
+    g_assert_cmpuint(adma_one(a, adma_map_req(DATA_GPA, 0x4000, 1), NULL), ==,
                      ADMA_S_NO_SPACE);
     adma_unmap(a, h[0], DATA_GPA, 0x4000);
     adma_unmap(a, h[2], DATA_GPA + 0x8000, 0x4000);
-    g_assert_cmpuint(adma_one(a, map_req(DATA_GPA, 0x8000, 1), NULL), ==,
+    g_assert_cmpuint(adma_one(a, adma_map_req(DATA_GPA, 0x8000, 1), NULL), ==,
                      ADMA_S_FRAGMENTED);
     adma_map(a, DATA_GPA, 0x4000, ADMA_DIR_TO_DEVICE, NULL);
     g_assert_cmpint(adma_stat(a, "dart_no_space"), ==, 1);
@@ -516,10 +322,10 @@ static void test_fragmented(void)
 
 static void test_injected(void)
 {
-    Adma *a = adma_start(",fail-nth=2");
+    AdmaQTest *a = adma_start(",fail-nth=2");
 
     adma_map(a, DATA_GPA, 0x1000, ADMA_DIR_TO_DEVICE, NULL);
-    g_assert_cmpuint(adma_one(a, map_req(DATA_GPA, 0x1000, 1), NULL), ==,
+    g_assert_cmpuint(adma_one(a, adma_map_req(DATA_GPA, 0x1000, 1), NULL), ==,
                      ADMA_S_IO_ERROR);
     adma_map(a, DATA_GPA, 0x1000, ADMA_DIR_TO_DEVICE, NULL);
     g_assert_cmpint(adma_stat(a, "dart_injected"), ==, 1);
@@ -527,21 +333,27 @@ static void test_injected(void)
     adma_stop(a);
 }
 
-/* edu copies cnt bytes between its buffer and DMA addresses, 100 ms later */
-static void edu_dma(Adma *a, uint64_t src, uint64_t dst, uint32_t cnt,
-                    bool to_pci)
+/* Enable edu (the managed device) and map its registers. */
+static QPCIBar edu_enable(AdmaQTest *a)
 {
-    qpci_io_writeq(a->edu, a->edu_bar, 0x80, src);
-    qpci_io_writeq(a->edu, a->edu_bar, 0x88, dst);
-    qpci_io_writeq(a->edu, a->edu_bar, 0x90, cnt);
-    qpci_io_writeq(a->edu, a->edu_bar, 0x98,
-                   EDU_DMA_RUN | (to_pci ? EDU_DMA_TO_PCI : 0));
-    qtest_clock_step(a->qts, 200 * 1000 * 1000);
-    g_assert_cmphex(qpci_io_readq(a->edu, a->edu_bar, 0x98) & EDU_DMA_RUN,
-                    ==, 0);
+    qpci_device_enable(a->dev);
+    return qpci_iomap(a->dev, 0, NULL);
 }
 
-static void expect_faults(Adma *a, int64_t *faults, bool more)
+/* edu copies cnt bytes between its buffer and DMA addresses, 100 ms later */
+static void edu_dma(AdmaQTest *a, QPCIBar edu, uint64_t src, uint64_t dst,
+                    uint32_t cnt, bool to_pci)
+{
+    qpci_io_writeq(a->dev, edu, 0x80, src);
+    qpci_io_writeq(a->dev, edu, 0x88, dst);
+    qpci_io_writeq(a->dev, edu, 0x90, cnt);
+    qpci_io_writeq(a->dev, edu, 0x98,
+                   EDU_DMA_RUN | (to_pci ? EDU_DMA_TO_PCI : 0));
+    qtest_clock_step(a->qts, 200 * 1000 * 1000);
+    g_assert_cmphex(qpci_io_readq(a->dev, edu, 0x98) & EDU_DMA_RUN, ==, 0);
+}
+
+static void expect_faults(AdmaQTest *a, int64_t *faults, bool more)
 {
     int64_t now = adma_stat(a, "faults");
 
@@ -555,7 +367,9 @@ static void expect_faults(Adma *a, int64_t *faults, bool more)
 
 static void test_managed_dma(void)
 {
-    Adma *a = adma_start(",aperture-base=0x8000000,aperture-size=0x1000000");
+    AdmaQTest *a = adma_start(",aperture-base=0x8000000,"
+                              "aperture-size=0x1000000");
+    QPCIBar edu = edu_enable(a);
     const uint64_t ga = DATA_GPA, gb = DATA_GPA + 0x10000;
     uint8_t pat[0x1000], other[0x1000], buf[0x1000];
     uint64_t ia, ib, hb;
@@ -574,8 +388,8 @@ static void test_managed_dma(void)
     qtest_memset(a->qts, gb, 0, sizeof(pat));
 
     /* through mapped IOVAs: guest A -> edu -> guest B */
-    edu_dma(a, ia, EDU_BUF, sizeof(pat), false);
-    edu_dma(a, EDU_BUF, ib, sizeof(pat), true);
+    edu_dma(a, edu, ia, EDU_BUF, sizeof(pat), false);
+    edu_dma(a, edu, EDU_BUF, ib, sizeof(pat), true);
     qtest_memread(a->qts, gb, buf, sizeof(buf));
     g_assert(!memcmp(buf, pat, sizeof(pat)));
     expect_faults(a, &faults, false);
@@ -583,15 +397,15 @@ static void test_managed_dma(void)
 
     /* the direction is enforced: A is device-read-only */
     qtest_memwrite(a->qts, ga, other, sizeof(other));
-    edu_dma(a, EDU_BUF, ia, sizeof(pat), true);
+    edu_dma(a, edu, EDU_BUF, ia, sizeof(pat), true);
     expect_faults(a, &faults, true);
     qtest_memread(a->qts, ga, buf, sizeof(buf));
     g_assert(!memcmp(buf, other, sizeof(other)));
 
     /* an IOVA never mapped, and the bare GPA: both fault */
-    edu_dma(a, EDU_BUF, APERTURE_BASE + 0x800000, sizeof(pat), true);
+    edu_dma(a, edu, EDU_BUF, APERTURE_BASE + 0x800000, sizeof(pat), true);
     expect_faults(a, &faults, true);
-    edu_dma(a, EDU_BUF, ga, sizeof(pat), true);
+    edu_dma(a, edu, EDU_BUF, ga, sizeof(pat), true);
     expect_faults(a, &faults, true);
     qtest_memread(a->qts, ga, buf, sizeof(buf));
     g_assert(!memcmp(buf, other, sizeof(other)));
@@ -599,7 +413,7 @@ static void test_managed_dma(void)
     /* an IOVA no longer mapped */
     adma_unmap(a, hb, gb, sizeof(pat));
     qtest_memset(a->qts, gb, 0, sizeof(pat));
-    edu_dma(a, EDU_BUF, ib, sizeof(pat), true);
+    edu_dma(a, edu, EDU_BUF, ib, sizeof(pat), true);
     expect_faults(a, &faults, true);
     qtest_memread(a->qts, gb, buf, sizeof(buf));
     g_assert(buf[0] == 0 && !memcmp(buf, buf + 1, sizeof(buf) - 1));
@@ -609,7 +423,9 @@ static void test_managed_dma(void)
 
 static void test_reset(void)
 {
-    Adma *a = adma_start(",aperture-base=0x8000000,aperture-size=0x1000000");
+    AdmaQTest *a = adma_start(",aperture-base=0x8000000,"
+                              "aperture-size=0x1000000");
+    QPCIBar edu = edu_enable(a);
     uint64_t h, iova;
     int64_t faults;
 
@@ -620,45 +436,17 @@ static void test_reset(void)
 
     qtest_system_reset(a->qts);
     a->live = a->live_bytes = 0;
-    adma_map_bars(a);
+    adma_enable(a);
+    edu = edu_enable(a);
     adma_check_stats(a);
     /* nothing from before the reset is reachable or can be unmapped */
-    g_assert_cmpuint(adma_one(a, unmap_req(h), NULL), ==, ADMA_S_BAD_HANDLE);
+    g_assert_cmpuint(adma_one(a, adma_unmap_req(h), NULL), ==,
+                     ADMA_S_BAD_HANDLE);
     faults = adma_stat(a, "faults");
-    edu_dma(a, EDU_BUF, iova, 0x100, true);
+    edu_dma(a, edu, EDU_BUF, iova, 0x100, true);
     expect_faults(a, &faults, true);
     adma_check_stats(a);
     adma_stop(a);
-}
-
-/*
- * Start QEMU with these devices; its monitor reads "quit" from the file
- * qmp_in, so a QEMU that does start exits 0 at once. Returns the exit code.
- */
-static int start_qemu(const char *qmp_in, const char *devices, char **err)
-{
-    g_autofree char *cmd = g_strdup_printf(
-        "%s -M q35 -accel qtest -nodefaults -display none -S "
-        "-chardev file,id=qmp,path=/dev/null,input-path=%s "
-        "-mon chardev=qmp,mode=control %s",
-        getenv("QTEST_QEMU_BINARY"), qmp_in, devices);
-    g_autofree char *out = NULL;
-    int status;
-
-    g_assert(g_spawn_command_line_sync(cmd, &out, err, &status, NULL));
-    g_test_message("%s: %s", devices, *err);
-    g_assert(WIFEXITED(status));
-    return WEXITSTATUS(status);
-}
-
-/* QEMU must refuse to start, saying why. */
-static void expect_start_error(const char *qmp_in, const char *devices,
-                               const char *msg)
-{
-    g_autofree char *err = NULL;
-
-    g_assert_cmpint(start_qemu(qmp_in, devices, &err), ==, 1);
-    g_assert(strstr(err, msg));
 }
 
 static void test_bad_config(void)
@@ -681,26 +469,22 @@ static void test_bad_config(void)
         { "managed=edu0 -device pcie-root-port,id=rp0,chassis=1 "
           "-device edu,id=edu0,bus=rp0", "not on the PCI bus" },
     };
-    static const char quit[] = "{'execute': 'qmp_capabilities'}\n"
-                               "{'execute': 'quit'}\n";
-    g_autofree char *qmp_in = NULL, *err = NULL;
-    int fd = g_file_open_tmp("apple-dma-test-XXXXXX", &qmp_in, NULL);
+    g_autofree char *qmp_in = cmdline_quit_file(), *err = NULL;
     size_t i;
 
-    g_assert(fd >= 0);
-    g_assert(write(fd, quit, strlen(quit)) == strlen(quit));
-    close(fd);
     for (i = 0; i < ARRAY_SIZE(cases); i++) {
         g_autofree char *dev = g_strdup_printf("-device apple-dma-pci,%s",
                                                cases[i][0]);
 
-        expect_start_error(qmp_in, dev, cases[i][1]);
+        cmdline_expect_refusal(qmp_in, dev, cases[i][1]);
     }
-    expect_start_error(qmp_in, "-device edu,id=edu0 "
-                       "-device apple-dma-pci,managed=edu0", "must come before");
+    cmdline_expect_refusal(qmp_in, "-device edu,id=edu0 "
+                           "-device apple-dma-pci,managed=edu0",
+                           "must come before");
     /* the control: a good command line starts (and quits) */
-    g_assert_cmpint(start_qemu(qmp_in, "-device apple-dma-pci,managed=edu0 "
-                               "-device edu,id=edu0", &err), ==, 0);
+    g_assert_cmpint(cmdline_exit_status(qmp_in, "-device apple-dma-pci,"
+                                        "managed=edu0 -device edu,id=edu0",
+                                        &err), ==, 0);
     unlink(qmp_in);
 }
 
