@@ -202,16 +202,6 @@ static bool bad_bar_access(const struct simgpu *g, unsigned int bar,
 	       (off & (size - 1)) || !bs || off >= bs || bs - off < size;
 }
 
-static uint64_t load_le(const uint8_t *p, unsigned int size)
-{
-	uint64_t v = 0;
-	unsigned int i;
-
-	for (i = 0; i < size; i++)
-		v |= (uint64_t)p[i] << (8 * i);
-	return v;
-}
-
 static void store_le(uint8_t *p, unsigned int size, uint64_t v)
 {
 	unsigned int i;
@@ -245,9 +235,9 @@ static int op_bar_read(void *dev, unsigned int bar, uint64_t off,
 	if (bar == SIMGPU_BAR_REGS)
 		*val = regs_read(g, (uint32_t)off, size);
 	else if (bar == SIMGPU_BAR_VRAM)
-		*val = load_le(g->vram + off, size);
+		*val = sg_load_le(g->vram + off, size);
 	else
-		*val = load_le(g->msix + off, size);
+		*val = sg_load_le(g->msix + off, size);
 	sg_unlock(g);
 	return HOSTDEV_OK;
 }

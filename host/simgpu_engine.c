@@ -264,29 +264,19 @@ static void vram_move(uint8_t *vram, uint64_t dst, uint64_t src, uint64_t len)
 
 /* ---- commands ------------------------------------------------------------ */
 
-static uint64_t le(const uint8_t *p, unsigned int size)
-{
-	uint64_t v = 0;
-	unsigned int i;
-
-	for (i = 0; i < size; i++)
-		v |= (uint64_t)p[i] << (8 * i);
-	return v;
-}
-
 static void cmd_decode(struct simgpu_cmd *c, const uint8_t *raw)
 {
-	c->op = (uint32_t)le(raw + 0, 4);
-	c->flags = (uint32_t)le(raw + 4, 4);
-	c->src = le(raw + 8, 8);
-	c->dst = le(raw + 16, 8);
-	c->len = le(raw + 24, 8);
-	c->value = le(raw + 32, 8);
-	c->fence_addr = le(raw + 40, 8);
-	c->vector = (uint32_t)le(raw + 48, 4);
-	c->rsvd[0] = (uint32_t)le(raw + 52, 4);
-	c->rsvd[1] = (uint32_t)le(raw + 56, 4);
-	c->rsvd[2] = (uint32_t)le(raw + 60, 4);
+	c->op = (uint32_t)sg_load_le(raw + 0, 4);
+	c->flags = (uint32_t)sg_load_le(raw + 4, 4);
+	c->src = sg_load_le(raw + 8, 8);
+	c->dst = sg_load_le(raw + 16, 8);
+	c->len = sg_load_le(raw + 24, 8);
+	c->value = sg_load_le(raw + 32, 8);
+	c->fence_addr = sg_load_le(raw + 40, 8);
+	c->vector = (uint32_t)sg_load_le(raw + 48, 4);
+	c->rsvd[0] = (uint32_t)sg_load_le(raw + 52, 4);
+	c->rsvd[1] = (uint32_t)sg_load_le(raw + 56, 4);
+	c->rsvd[2] = (uint32_t)sg_load_le(raw + 60, 4);
 }
 
 static bool vram_bad(const struct simgpu *g, uint64_t off, uint64_t len)

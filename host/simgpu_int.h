@@ -147,4 +147,15 @@ uint32_t sg_reg_read(struct simgpu *g, uint32_t off);
 /* Returns true when the embedder should be kicked (after unlocking). */
 bool sg_reg_write(struct simgpu *g, uint32_t off, uint32_t val);
 
+/* A little-endian value of size bytes (VRAM, MSI-X table, commands). */
+static inline uint64_t sg_load_le(const uint8_t *p, unsigned int size)
+{
+	uint64_t v = 0;
+	unsigned int i;
+
+	for (i = 0; i < size; i++)
+		v |= (uint64_t)p[i] << (8 * i);
+	return v;
+}
+
 #endif /* SIMGPU_INT_H */

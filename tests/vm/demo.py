@@ -61,17 +61,22 @@ def reduction(g, h):
     return rows
 
 
-def problems_of(res, label):
-    """What makes a run fail the demo."""
+def run_problems(res):
+    """What fails any boot: the guest's own verdict, kernel trouble, QMP."""
     out = []
-    h = res.hstats.get("end", {})
-    after = res.hstats.get("unloaded", {})
-    t = res.total("demo") or {}
     if res.reason != "done" or res.done_status != 0:
         out.append("guest run: %s, %s" % (res.reason, "; ".join(res.fails) or
                                           "status=%s" % res.done_status))
     out += ["kernel: " + e for e in res.console_errors[:3]]
-    out += res.host_errors
+    return out + res.host_errors
+
+
+def problems_of(res, label):
+    """What makes a run fail the demo."""
+    h = res.hstats.get("end", {})
+    after = res.hstats.get("unloaded", {})
+    t = res.total("demo") or {}
+    out = run_problems(res)
     if t.get("status") != "pass":
         out.append("data did not verify: %s" % (" | ".join(res.chunks[:3]) or "no result"))
     if h.get("faults") != 0:
@@ -83,14 +88,9 @@ def problems_of(res, label):
 
 def gpu_problems(res):
     """What makes the GPU run fail the demo."""
-    out = []
     t = res.total("gpu") or {}
     g = res.gpustats.get("quiet", {})
-    if res.reason != "done" or res.done_status != 0:
-        out.append("guest run: %s, %s" % (res.reason, "; ".join(res.fails) or
-                                          "status=%s" % res.done_status))
-    out += ["kernel: " + e for e in res.console_errors[:3]]
-    out += res.host_errors
+    out = run_problems(res)
     if t.get("status") != "pass":
         out.append("the test driver's run failed: why=%s (console log)" % t.get("why"))
     for k in ("dart_faults", "errors"):
