@@ -53,7 +53,7 @@ typedef uint64_t adma_u64;
 
 /* ---- Protocol version: major changes break the layout, minor add to it. */
 #define ADMA_VERSION_MAJOR	1
-#define ADMA_VERSION_MINOR	0
+#define ADMA_VERSION_MINOR	1	/* 1.1: CONTROL, IOVA_END, F_GATE */
 #define ADMA_VERSION		((ADMA_VERSION_MAJOR << 16) | ADMA_VERSION_MINOR)
 #define ADMA_VERSION_GET_MAJOR(v)	((adma_u32)(v) >> 16)
 #define ADMA_VERSION_GET_MINOR(v)	((adma_u32)(v) & 0xffff)
@@ -83,7 +83,10 @@ typedef uint64_t adma_u64;
 #define ADMA_REG_LIVE_BYTES_LO	0x30	/* RO: bytes mapped now (page-rounded) */
 #define ADMA_REG_LIVE_BYTES_HI	0x34
 #define ADMA_REG_BAD_BATCHES	0x38	/* RO: doorbells refused as a whole */
+#define ADMA_REG_CONTROL	0x3c	/* RW: ADMA_CTRL_* (ADMA_F_GATE) */
 #define ADMA_REG_DOORBELL	0x40	/* WO, 64-bit: GPA of a command block */
+#define ADMA_REG_IOVA_END_LO	0x48	/* RO (1.1): one past the highest IOVA */
+#define ADMA_REG_IOVA_END_HI	0x4c	/*   an answer may hold; 0 = unknown */
 
 /* ADMA_REG_MANAGED_ID: bus in 15:8, devfn in 7:0; valid only if bit 31. */
 #define ADMA_MANAGED_VALID	0x80000000u
@@ -95,6 +98,20 @@ typedef uint64_t adma_u64;
 #define ADMA_F_MULTISEG		(1u << 1)	/* responses may carry >1 segment */
 #define ADMA_F_IOMMU_SIM	(1u << 2)	/* backend is the DART simulator */
 #define ADMA_F_DIR		(1u << 3)	/* direction flags are enforced */
+#define ADMA_F_GATE		(1u << 4)	/* CONTROL gates the managed DMA */
+
+/*
+ * ADMA_REG_CONTROL, with ADMA_F_GATE. From reset the managed device's DMA is
+ * held off: a passed-through function gets no bus mastering, an emulated
+ * one faults on every address. The guest driver sets DMA_ON once its ops
+ * are on the device and its channel works, and clears it (fence) before
+ * it lets go. RELEASE_ALL (write-only, reads 0) closes the gate and then
+ * releases every live mapping of this device: for a driver that finds
+ * mappings it cannot name (after kexec, or a crash of the one before).
+ */
+#define ADMA_CTRL_DMA_ON	(1u << 0)
+#define ADMA_CTRL_RELEASE_ALL	(1u << 1)
+#define ADMA_CTRL_VALID		(ADMA_CTRL_DMA_ON | ADMA_CTRL_RELEASE_ALL)
 
 /* ---- Requests. */
 #define ADMA_OP_MAP		1
