@@ -28,6 +28,9 @@ DEXT_TEST_FLAGS := -Idext/core -Ishim -Ishim/IOKit/darwin -Itests/iokit-shim -pt
 UNIT_DEPS_test_protocol :=
 UNIT_DEPS_test_dartsim := host/dartsim.c
 UNIT_DEPS_test_core := $(HOST_SRC) $(FAKE_SRC)
+UNIT_DEPS_test_core_hostile := $(HOST_SRC) $(FAKE_SRC)
+# a slot's generation ends (the slot is retired) after 4 uses, not 2^32
+UNIT_FLAGS_test_core_hostile := -DADMA_CORE_GEN_MAX=4
 UNIT_DEPS_test_core_backend := $(HOST_SRC) $(FAKE_SRC)
 UNIT_DEPS_test_model := $(HOST_SRC) $(FAKE_SRC)
 UNIT_DEPS_test_coalesce := $(COAL_SRC)

@@ -7,12 +7,20 @@
  * a slot reused for a new mapping gets a new generation, so a stale handle
  * (double unmap, a handle from before a reset) is refused rather than
  * unmapping somebody else's mapping - even when both mapped the same GPA.
+ * A slot whose generation would wrap is retired instead (never on the free
+ * list again), so no handle is ever handed out twice: with a LIFO free list
+ * one slot can be reused 2^32 times in minutes.
  */
 #include "adma_core.h"
 
 #define PAGE_MASK	((uint64_t)ADMA_PAGE_SIZE - 1)
 #define CHUNK		16	/* requests read and answered per step */
 #define NO_SLOT		0xffffffffu
+
+/* Last generation a slot is used with (a unit test build sets it small). */
+#ifndef ADMA_CORE_GEN_MAX
+#define ADMA_CORE_GEN_MAX	0xffffffffu
+#endif
 
 struct adma_slot {
 	uint32_t gen;		/* bumped on free; part of the handle */
@@ -31,6 +39,13 @@ struct adma_core {
 	void *be;
 	struct adma_core_stats st;
 	uint32_t free_head;
+	/*
+	 * Page-rounded bytes the MAPs of this doorbell may still hand to the
+	 * backend (~0 outside a doorbell). Limits alone do not bound a
+	 * doorbell's work: a guest can predict its next handle and unmap in
+	 * the same batch what it maps, max_batch/2 times.
+	 */
+	uint64_t budget;
 	/* cfg.batch_backend: one doorbell's requests, answers, backend ops */
 	struct adma_req *b_req;
 	struct adma_resp *b_resp;
@@ -131,6 +146,7 @@ struct adma_core *adma_core_init(void *mem, const struct adma_core_config *cfg,
 		c->slot[i].next_free = i + 1 < conf.max_maps ? i + 1 : NO_SLOT;
 	}
 	c->free_head = conf.max_maps ? 0 : NO_SLOT;
+	c->budget = ~0ull;
 	if (conf.batch_backend) {
 		c->b_req = (struct adma_req *)&c->slot[conf.max_maps];
 		c->b_resp = (struct adma_resp *)&c->b_req[conf.max_batch];
@@ -175,7 +191,9 @@ static void release_slot(struct adma_core *c, uint32_t i)
 	c->st.live_maps--;
 	c->st.live_bytes -= s->bytes;
 	s->live = 0;
-	s->gen = s->gen + 1 ? s->gen + 1 : 1;
+	if (s->gen >= ADMA_CORE_GEN_MAX)
+		return;		/* retired: its next handle would repeat one */
+	s->gen++;
 	s->next_free = c->free_head;
 	c->free_head = i;
 }
@@ -229,15 +247,37 @@ static int map_check(struct adma_core *c, const struct adma_req *req,
 	/* the page-rounded end must not wrap either */
 	if (req->gpa + req->len < req->gpa || req->gpa + req->len > ~PAGE_MASK)
 		return ADMA_S_INVALID;
-	st = c->env.resolve(c->env.opaque, req->gpa, req->len, addr);
-	if (st != ADMA_S_OK)
-		return st == ADMA_S_PENDING ? ADMA_S_RANGE : st;
-
+	/*
+	 * The DART maps whole pages: the device reaches the page-rounded range,
+	 * so that is what must be RAM. resolve() answers OK or RANGE; anything
+	 * else is the embedder failing, not a verdict on the range: IO_ERROR.
+	 */
 	*bytes = rounded_bytes(req->gpa, req->len);
+	st = c->env.resolve(c->env.opaque, req->gpa & ~PAGE_MASK, *bytes, addr);
+	if (st != ADMA_S_OK)
+		return st == ADMA_S_RANGE ? ADMA_S_RANGE : ADMA_S_IO_ERROR;
+	*addr += req->gpa & PAGE_MASK;	/* the backend maps from the GPA's */
+
 	if (c->free_head == NO_SLOT ||
-	    *bytes > c->cfg.max_bytes - c->st.live_bytes)
+	    *bytes > c->cfg.max_bytes - c->st.live_bytes || *bytes > c->budget)
 		return ADMA_S_NO_SPACE;
+	c->budget -= *bytes;	/* spent even if the backend then refuses */
 	return ADMA_S_OK;
+}
+
+/*
+ * Count one answer; returns the status the guest gets. Anything that is not
+ * an answer (a backend's or resolve()'s own code, PENDING) is IO_ERROR:
+ * it never indexes the stats and never reaches the guest.
+ */
+static int count_answer(struct adma_core *c, int st)
+{
+	if (st <= ADMA_S_PENDING || st >= ADMA_S__COUNT)
+		st = ADMA_S_IO_ERROR;
+	c->st.status[st]++;
+	if (st != ADMA_S_OK)
+		c->st.refusals++;
+	return st;
 }
 
 static void note_peaks(struct adma_core *c, uint64_t maps, uint64_t bytes)
@@ -375,14 +415,12 @@ int adma_core_exec(struct adma_core *c, const struct adma_req *req,
 		st = ADMA_S_INVALID;
 		break;
 	}
+	st = count_answer(c, st);
 	resp->status = (uint32_t)st;
-	c->st.status[st]++;
-	if (st != ADMA_S_OK)
-		c->st.refusals++;
 	return st;
 }
 
-void adma_core_reset(struct adma_core *c)
+void adma_core_release_all(struct adma_core *c)
 {
 	uint32_t i, n = 0;
 
@@ -390,6 +428,15 @@ void adma_core_reset(struct adma_core *c)
 		if (c->slot[i].live)
 			free_slots(c, i, &n);
 	free_slots(c, NO_SLOT, &n);
+}
+
+void adma_core_reset(struct adma_core *c)
+{
+	adma_core_release_all(c);
+	/* what describes this device's life since reset starts again */
+	c->st.bad_batches = 0;
+	c->st.peak_maps = c->st.live_maps;
+	c->st.peak_bytes = c->st.live_bytes;
 }
 
 /* ---- a batch */
@@ -409,22 +456,39 @@ static int is_ram(struct adma_core *c, uint64_t gpa, uint64_t len)
 	       c->env.resolve(c->env.opaque, gpa, len, &addr) == ADMA_S_OK;
 }
 
-/* Undo the successful MAPs of a chunk whose answers could not be written. */
-static void roll_back(struct adma_core *c, const struct adma_resp *resp,
-		      const struct adma_req *req, unsigned int n)
+/*
+ * The n answers resp[] (the batch's from number first on) could not all be
+ * written: undo their successful MAPs. The failed write may have landed partway, leaving
+ * OKs in guest memory, so each undone answer's status is then overwritten
+ * with IO_ERROR on its own (best effort: the guest may have made that
+ * memory unwritable too). An undone answer is the only IO_ERROR that
+ * carries a handle. The stats and *failed count what the guest is told.
+ */
+static void roll_back(struct adma_core *c, uint64_t resp_gpa, uint32_t first,
+		      struct adma_resp *resp, const struct adma_req *req,
+		      unsigned int n, uint32_t *failed)
 {
-	uint32_t i, queued = 0;
+	uint32_t i, idx, queued = 0;
 
 	for (i = 0; i < n; i++) {
-		uint32_t idx;
-
 		if (req[i].op != ADMA_OP_MAP || le32(resp[i].status) != ADMA_S_OK)
 			continue;
 		idx = lookup(c, le64(resp[i].handle));
 		if (idx != NO_SLOT)
 			free_slots(c, idx, &queued);
+		resp[i].status = le32(ADMA_S_IO_ERROR);
+		c->st.status[ADMA_S_OK]--;
+		c->st.status[ADMA_S_IO_ERROR]++;
+		c->st.refusals++;
+		(*failed)++;
 	}
 	free_slots(c, NO_SLOT, &queued);	/* (b_op is free: the batch ran) */
+	for (i = 0; i < n; i++)
+		if (le32(resp[i].status) == ADMA_S_IO_ERROR && resp[i].handle)
+			write_u32(c, resp_gpa + (uint64_t)(first + i) *
+				  sizeof(*resp) +
+				  __builtin_offsetof(struct adma_resp, status),
+				  ADMA_S_IO_ERROR);
 }
 
 /*
@@ -516,12 +580,10 @@ static int run_deferred(struct adma_core *c, const struct adma_cmd *cmd,
 		}
 	}
 	for (i = 0; i < n; i++) {
-		st = (int)resp[i].status;
-		c->st.status[st]++;
-		if (st != ADMA_S_OK) {
-			c->st.refusals++;
+		st = count_answer(c, (int)resp[i].status);
+		resp[i].status = (uint32_t)st;
+		if (st != ADMA_S_OK)
 			(*failed)++;
-		}
 		resp_to_wire(&resp[i]);
 	}
 	for (i = 0; i < n; i += k) {
@@ -530,7 +592,8 @@ static int run_deferred(struct adma_core *c, const struct adma_cmd *cmd,
 				 cmd->resp_gpa + (uint64_t)i * sizeof(*resp),
 				 &resp[i], k * sizeof(*resp))) {
 			/* these answers never reach the guest: undo their maps */
-			roll_back(c, &resp[i], &req[i], n - i);
+			roll_back(c, cmd->resp_gpa, i, &resp[i], &req[i],
+				  n - i, failed);
 			return ADMA_S_IO_ERROR;
 		}
 		*done = i + k;
@@ -571,7 +634,7 @@ static int run_batch(struct adma_core *c, const struct adma_cmd *cmd,
 		if (c->env.write(c->env.opaque,
 				 cmd->resp_gpa + (uint64_t)pos * sizeof(resp[0]),
 				 resp, n * sizeof(resp[0]))) {
-			roll_back(c, resp, req, n);
+			roll_back(c, cmd->resp_gpa, pos, resp, req, n, failed);
 			return ADMA_S_IO_ERROR;
 		}
 		pos += n;
@@ -599,10 +662,13 @@ int adma_core_doorbell(struct adma_core *c, uint64_t cmd_gpa)
 	cmd.req_gpa = le64(cmd.req_gpa);
 	cmd.resp_gpa = le64(cmd.resp_gpa);
 
-	if (cmd.magic != ADMA_CMD_MAGIC || cmd.version != ADMA_VERSION_MAJOR)
+	if (cmd.magic != ADMA_CMD_MAGIC || cmd.version != ADMA_VERSION_MAJOR) {
 		st = ADMA_S_BAD_BLOCK;
-	else
+	} else {
+		c->budget = c->cfg.max_bytes;
 		st = run_batch(c, &cmd, &done, &failed);
+		c->budget = ~0ull;
+	}
 	if (st != ADMA_S_OK)
 		c->st.bad_batches++;
 

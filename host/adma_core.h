@@ -72,10 +72,14 @@ struct adma_be_op {
 
 /*
  * What the embedder supplies. read/write copy guest memory and return 0, or
- * non-zero when the range is not accessible. resolve() decides whether
- * [gpa, gpa + len) is wholly plain guest RAM (ADMA_S_OK, with the address the
- * backend maps in *addr: the GPA itself for the simulator, a host virtual
- * address for the dext) or not (ADMA_S_RANGE).
+ * non-zero when the range is not accessible (a write may have landed
+ * partway). resolve() decides whether [gpa, gpa + len) is wholly plain guest
+ * RAM (ADMA_S_OK, with the address the backend maps in *addr: the GPA itself
+ * for the simulator, a host virtual address for the dext) or not
+ * (ADMA_S_RANGE); any other return is taken as a failure (IO_ERROR). For a
+ * MAP the core asks about the range rounded out to ADMA_PAGE_SIZE pages,
+ * which is what the DART maps, and hands the backend *addr plus the GPA's
+ * offset in its page.
  */
 struct adma_env {
 	void *opaque;
@@ -112,7 +116,8 @@ struct adma_core_stats {
 	uint64_t peak_maps;
 	uint64_t peak_bytes;
 	uint64_t batches;		/* doorbells */
-	uint64_t bad_batches;		/* block unreadable, bad, or too big */
+	uint64_t bad_batches;		/* block unreadable, bad, or too big;
+					 * since the last reset, as peaks */
 	uint64_t requests[ADMA_STAT__OPS];
 	uint64_t status[ADMA_S__COUNT];	/* responses written, by status */
 	uint64_t refusals;		/* responses other than OK */
@@ -138,6 +143,16 @@ const struct adma_core_config *adma_core_config(const struct adma_core *c);
  * Process the batch whose command block is at cmd_gpa: the doorbell.
  * Returns the batch status also written to the block (ADMA_S_OK when every
  * request was answered, whatever each answer was).
+ *
+ * Work per doorbell is bounded: at most max_batch requests; each MAP's IOVA
+ * search is O(max_segs * log(aperture pages)) with dartsim, however
+ * fragmented; and the MAPs of one doorbell may hand the backend at most
+ * max_bytes (page-rounded) in total - past that they are refused NO_SPACE,
+ * as if the byte limit were reached (within the limits, only a doorbell
+ * that unmaps what it mapped itself, or whose maps the backend refused,
+ * gets there) - so one doorbell fills at most
+ * max_bytes / ADMA_PAGE_SIZE page-table entries, and clears at most twice
+ * that (what was live before it, and what it mapped itself).
  */
 int adma_core_doorbell(struct adma_core *c, uint64_t cmd_gpa);
 
@@ -146,8 +161,15 @@ int adma_core_exec(struct adma_core *c, const struct adma_req *req,
 		   struct adma_resp *resp);
 
 /*
- * Release every live mapping at the backend (device reset or removal);
- * with batch_backend, max_batch unmaps per backend call.
+ * Release every live mapping at the backend; with batch_backend, max_batch
+ * unmaps per backend call. Stats are kept (the guest's RELEASE_ALL).
+ */
+void adma_core_release_all(struct adma_core *c);
+
+/*
+ * Device reset or removal: release every live mapping, and start again the
+ * stats that describe the device since its reset (bad_batches, the peaks);
+ * the cumulative counters (batches, requests, status, refusals) are kept.
  */
 void adma_core_reset(struct adma_core *c);
 

@@ -10,8 +10,17 @@
  * With seg_pages set, a mapping is placed as several runs (segments), each
  * searched for after the end of the one before, skipping the page right
  * after it so that no two segments touch.
+ *
+ * Free runs are found through an index over the bitmap (a segment tree
+ * whose leaves are the bitmap's 64-page words; every node keeps its free
+ * prefix, free suffix and longest free run), so that a search costs
+ * O(log pages) however fragmented the aperture is: a guest may make every
+ * map of a doorbell fail FRAGMENTED, and the search runs under the device's
+ * lock. A changed word updates its leaf and ancestors, lazily: next-fit
+ * finds most runs in the word at its cursor, which needs no index.
  */
 #include "dartsim.h"
+#include "dartsim_bits.h"
 
 #define PAGE_MASK	(DARTSIM_PAGE_SIZE - 1)
 
@@ -22,6 +31,13 @@
 #define PTE_HEAD	(1ull << 3)	/* first page of a segment */
 #define PTE_MAPPING	(1ull << 4)	/* ... and of the mapping's first one */
 #define PTE_ADDR(p)	((p) & ~PAGE_MASK)
+
+/* A stretch of pages, as the index sees it; lengths in pages. */
+struct run_sum {
+	uint32_t pre;	/* free pages at its start */
+	uint32_t suf;	/* free pages at its end */
+	uint32_t best;	/* longest free run inside */
+};
 
 struct dartsim {
 	struct dartsim_config cfg;
@@ -34,7 +50,13 @@ struct dartsim {
 	uint64_t map_calls;	/* for fail_nth */
 	uint64_t *used;		/* bitmap, 1 = page allocated */
 	uint64_t *pte;		/* npages entries */
+	uint64_t leaves;	/* index: leaves (a power of two >= words) */
+	struct run_sum *tree;	/* index: node 1 is the root, i's are 2i, 2i+1 */
+	uint64_t dirty[8];	/* index: words changed since it was updated */
+	unsigned int ndirty;
 };
+
+#define NO_RUN	(~0ull)
 
 static uint64_t xorshift64(uint64_t *s)
 {
@@ -75,6 +97,15 @@ static uint64_t bitmap_words(uint64_t npages)
 	return (npages + 63) / 64;
 }
 
+static uint64_t index_leaves(uint64_t npages)
+{
+	uint64_t n = 1;
+
+	while (n < bitmap_words(npages))
+		n <<= 1;
+	return n;
+}
+
 size_t dartsim_size(const struct dartsim_config *cfg)
 {
 	struct dartsim_config c = *cfg;
@@ -83,7 +114,8 @@ size_t dartsim_size(const struct dartsim_config *cfg)
 	apply_defaults(&c);
 	npages = c.aperture_size >> DARTSIM_PAGE_SHIFT;
 	return sizeof(struct dartsim) +
-	       (size_t)(bitmap_words(npages) + npages) * sizeof(uint64_t);
+	       (size_t)(bitmap_words(npages) + npages) * sizeof(uint64_t) +
+	       (size_t)(2 * index_leaves(npages)) * sizeof(struct run_sum);
 }
 
 struct dartsim *dartsim_init(void *mem, const struct dartsim_config *cfg)
@@ -95,8 +127,9 @@ struct dartsim *dartsim_init(void *mem, const struct dartsim_config *cfg)
 	if ((c.aperture_base | c.aperture_size) & PAGE_MASK)
 		return 0;
 	if (c.aperture_size < DARTSIM_PAGE_SIZE ||
-	    c.aperture_base + c.aperture_size < c.aperture_base)
-		return 0;
+	    c.aperture_base + c.aperture_size < c.aperture_base ||
+	    (c.aperture_size >> DARTSIM_PAGE_SHIFT) > 0x7fffffffu)
+		return 0;	/* (the index counts pages in 32 bits) */
 	if (c.fail_ppm > 1000000)
 		return 0;
 
@@ -105,6 +138,8 @@ struct dartsim *dartsim_init(void *mem, const struct dartsim_config *cfg)
 	d->npages = c.aperture_size >> DARTSIM_PAGE_SHIFT;
 	d->used = (uint64_t *)(d + 1);
 	d->pte = d->used + bitmap_words(d->npages);
+	d->leaves = index_leaves(d->npages);
+	d->tree = (struct run_sum *)(d->pte + d->npages);
 	d->rng_place = seed_state(c.seed, 1);
 	d->rng_fail = seed_state(c.seed, 2);
 	dartsim_reset(d);
@@ -116,76 +151,221 @@ const struct dartsim_config *dartsim_config(const struct dartsim *d)
 	return &d->cfg;
 }
 
+/* ---- the free-run index */
+
+/* Free pages of bitmap word w; pages past the aperture count as used. */
+static uint64_t word_free(const struct dartsim *d, uint64_t w)
+{
+	uint64_t f = ~d->used[w];
+
+	if (d->npages % 64 && w == d->npages / 64)
+		f &= bit_range(0, d->npages % 64);
+	return f;
+}
+
+/* Summary of free, the free pages among bits lo..hi-1 of a word. */
+static struct run_sum bits_sum(uint64_t free, unsigned int lo, unsigned int hi)
+{
+	uint64_t x = ~(free >> lo), y = ~(free << (64 - hi));
+	uint32_t len = hi - lo, pre, suf;
+
+	pre = x ? (uint32_t)__builtin_ctzll(x) : 64;
+	suf = y ? (uint32_t)__builtin_clzll(y) : 64;
+	return (struct run_sum){ .pre = pre < len ? pre : len,
+				 .suf = suf < len ? suf : len,
+				 .best = longest_ones(free) };
+}
+
+static inline bool set_sum(struct run_sum *s, struct run_sum v)
+{
+	bool changed = s->pre != v.pre || s->suf != v.suf || s->best != v.best;
+
+	*s = v;
+	return changed;
+}
+
+/* Node i from its children, each of which spans len pages; changed? */
+static inline bool pull(struct dartsim *d, uint64_t i, uint32_t len)
+{
+	const struct run_sum *l = &d->tree[2 * i], *r = &d->tree[2 * i + 1];
+	uint32_t mid = l->suf + r->pre, best;
+
+	best = l->best > r->best ? l->best : r->best;
+	return set_sum(&d->tree[i], (struct run_sum){
+		.pre = l->pre == len ? len + r->pre : l->pre,
+		.suf = r->suf == len ? len + l->suf : r->suf,
+		.best = mid > best ? mid : best });
+}
+
+/*
+ * Words w0..w1 changed: their leaves, then their ancestors level by level,
+ * up to the first level where no node changed.
+ */
+static void index_update(struct dartsim *d, uint64_t w0, uint64_t w1)
+{
+	uint64_t lo = d->leaves + w0, hi = d->leaves + w1, i;
+	uint32_t len = 64;
+	bool changed = false;
+
+	for (i = w0; i <= w1; i++)
+		changed |= set_sum(&d->tree[d->leaves + i],
+				   bits_sum(word_free(d, i), 0, 64));
+	while (changed && lo > 1) {
+		lo /= 2;
+		hi /= 2;
+		changed = false;
+		for (i = lo; i <= hi; i++)
+			changed |= pull(d, i, len);
+		len *= 2;
+	}
+}
+
+/* Leftmost run of n free pages inside node i (best >= n), at start. */
+static uint64_t descend(const struct dartsim *d, uint64_t i, uint64_t start,
+			uint64_t len, uint64_t n)
+{
+	while (i < d->leaves) {
+		const struct run_sum *l = &d->tree[2 * i];
+		const struct run_sum *r = &d->tree[2 * i + 1];
+
+		len /= 2;
+		if (l->best >= n) {
+			i = 2 * i;
+		} else if ((uint64_t)l->suf + r->pre >= n) {
+			return start + len - l->suf;
+		} else {
+			i = 2 * i + 1;
+			start += len;
+		}
+	}
+	return start + first_ones(word_free(d, i - d->leaves), n);
+}
+
+/*
+ * Searches walk the range left to right, *cur the free run (in the range)
+ * ending where the walk is. A stretch completes a run begun before it,
+ * holds one, or moves *cur on. Returns the run's first page or NO_RUN.
+ */
+static uint64_t visit_word(const struct dartsim *d, uint64_t w,
+			   unsigned int lo, unsigned int hi, uint64_t n,
+			   uint64_t *cur)
+{
+	uint64_t free = word_free(d, w) & bit_range(lo, hi);
+	struct run_sum s = bits_sum(free, lo, hi);
+
+	if (*cur + s.pre >= n)
+		return w * 64 + lo - *cur;
+	if (s.best >= n)
+		return w * 64 + first_ones(free, n);
+	*cur = s.pre == hi - lo ? *cur + s.pre : s.suf;
+	return NO_RUN;
+}
+
+/* Leaves a..b under node i, which covers leaves lo..hi. */
+static uint64_t search(const struct dartsim *d, uint64_t i, uint64_t lo,
+		       uint64_t hi, uint64_t a, uint64_t b, uint64_t n,
+		       uint64_t *cur)
+{
+	const struct run_sum *s = &d->tree[i];
+	uint64_t mid, len, r;
+
+	if (b < lo || hi < a)
+		return NO_RUN;
+	if (a <= lo && hi <= b) {
+		len = (hi - lo + 1) * 64;
+		if (*cur + s->pre >= n)
+			return lo * 64 - *cur;
+		if (s->best >= n)
+			return descend(d, i, lo * 64, len, n);
+		*cur = s->pre == len ? *cur + len : s->suf;
+		return NO_RUN;
+	}
+	mid = lo + (hi - lo) / 2;
+	r = search(d, 2 * i, lo, mid, a, b, n, cur);
+	return r != NO_RUN ? r : search(d, 2 * i + 1, mid + 1, hi, a, b, n, cur);
+}
+
+/* Bring the index up to date with the words changed since it last was. */
+static void index_flush(struct dartsim *d)
+{
+	for (; d->ndirty; d->ndirty--)
+		index_update(d, d->dirty[d->ndirty - 1], d->dirty[d->ndirty - 1]);
+}
+
+/* Words w0..w1 changed: several now, one when a search needs the index. */
+static void index_dirty(struct dartsim *d, uint64_t w0, uint64_t w1)
+{
+	if (w0 != w1)
+		index_update(d, w0, w1);
+	else if (!d->ndirty || d->dirty[d->ndirty - 1] != w0) {
+		if (d->ndirty == 8)
+			index_flush(d);
+		d->dirty[d->ndirty++] = w0;
+	}
+}
+
+/*
+ * First run of n free pages starting in [from, end); end if none. The
+ * partial words at either end are looked at bit by bit, the whole words
+ * between through O(log) nodes of the index.
+ */
+static uint64_t find_run(struct dartsim *d, uint64_t n, uint64_t from,
+			 uint64_t end)
+{
+	uint64_t w0 = from / 64, w1, cur = 0, r;
+	unsigned int last;
+
+	if (from >= end || end - from < n || !n)
+		return end;
+	w1 = (end - 1) / 64;
+	last = (unsigned int)((end - 1) % 64) + 1;
+	r = visit_word(d, w0, from % 64, w0 == w1 ? last : 64, n, &cur);
+	if (w0 == w1)
+		return r == NO_RUN ? end : r;
+	if (r == NO_RUN && w0 + 1 < w1) {
+		index_flush(d);
+		r = search(d, 1, 0, d->leaves - 1, w0 + 1, w1 - 1, n, &cur);
+	}
+	if (r == NO_RUN)
+		r = visit_word(d, w1, 0, last, n, &cur);
+	return r == NO_RUN ? end : r;
+}
+
+uint64_t dartsim_find_run(struct dartsim *d, uint64_t pages,
+			  uint64_t from, uint64_t end)
+{
+	end = end < d->npages ? end : d->npages;
+	return find_run(d, pages, from, end);
+}
+
+/* Mark pages [p, p + n) used or free, bitmap and index. */
+static void set_range(struct dartsim *d, uint64_t p, uint64_t n, int used)
+{
+	uint64_t w0 = p / 64, w1 = (p + n - 1) / 64, w, m;
+
+	if (!n)
+		return;
+	for (w = w0; w <= w1; w++) {
+		m = bit_range(w == w0 ? p % 64 : 0,
+			 w == w1 ? (unsigned int)((p + n - 1) % 64) + 1 : 64);
+		d->used[w] = used ? d->used[w] | m : d->used[w] & ~m;
+	}
+	index_dirty(d, w0, w1);
+}
+
 void dartsim_reset(struct dartsim *d)
 {
 	__builtin_memset(d->used, 0,
 			 bitmap_words(d->npages) * sizeof(uint64_t));
 	__builtin_memset(d->pte, 0, d->npages * sizeof(uint64_t));
+	/* leaves past the last word stay zero: no free page in them */
+	__builtin_memset(d->tree, 0, 2 * d->leaves * sizeof(*d->tree));
+	index_update(d, 0, bitmap_words(d->npages) - 1);	/* all change */
+	d->ndirty = 0;
 	d->free_pages = d->npages;
 	d->cursor = 0;
 	d->st.live_maps = 0;
 	d->st.live_bytes = 0;
-}
-
-static int page_used(const struct dartsim *d, uint64_t p)
-{
-	return (d->used[p / 64] >> (p % 64)) & 1;
-}
-
-/* First used page in [p, end), or end. */
-static uint64_t next_used(const struct dartsim *d, uint64_t p, uint64_t end)
-{
-	while (p < end) {
-		uint64_t w = d->used[p / 64] >> (p % 64);
-
-		if (w) {
-			p += (uint64_t)__builtin_ctzll(w);
-			return p < end ? p : end;
-		}
-		p = (p / 64 + 1) * 64;
-	}
-	return end;
-}
-
-/* First free page in [p, end), or end. */
-static uint64_t next_free(const struct dartsim *d, uint64_t p, uint64_t end)
-{
-	while (p < end) {
-		uint64_t w = ~d->used[p / 64] >> (p % 64);
-
-		if (w) {
-			p += (uint64_t)__builtin_ctzll(w);
-			return p < end ? p : end;
-		}
-		p = (p / 64 + 1) * 64;
-	}
-	return end;
-}
-
-/* First run of n free pages starting in [from, end); end if none. */
-static uint64_t find_run(const struct dartsim *d, uint64_t n, uint64_t from,
-			 uint64_t end)
-{
-	uint64_t p = next_free(d, from, end);
-
-	while (p < end && end - p >= n) {
-		uint64_t u = next_used(d, p, p + n);
-
-		if (u == p + n)
-			return p;
-		p = next_free(d, u, end);
-	}
-	return end;
-}
-
-static void set_range(struct dartsim *d, uint64_t p, uint64_t n, int used)
-{
-	for (; n && (p % 64); p++, n--)
-		d->used[p / 64] ^= (uint64_t)(page_used(d, p) != used) << (p % 64);
-	for (; n >= 64; p += 64, n -= 64)
-		d->used[p / 64] = used ? ~0ull : 0;
-	for (; n; p++, n--)
-		d->used[p / 64] ^= (uint64_t)(page_used(d, p) != used) << (p % 64);
 }
 
 static int inject_failure(struct dartsim *d)

@@ -92,6 +92,14 @@ void dartsim_unmap(struct dartsim *d, const struct adma_seg *seg,
 int dartsim_translate(struct dartsim *d, uint64_t iova, unsigned int acc,
 		      uint64_t *addr, uint64_t *avail);
 
+/*
+ * The first run of pages free pages that starts in [from, end) (end capped
+ * at the aperture's pages), as placement searches for it; end if none.
+ * O(log aperture pages). For tests and diagnostics.
+ */
+uint64_t dartsim_find_run(struct dartsim *d, uint64_t pages,
+			  uint64_t from, uint64_t end);
+
 /* Drop every mapping (the DART's reset); fault-injection state is kept. */
 void dartsim_reset(struct dartsim *d);
 

@@ -123,6 +123,13 @@ typedef uint64_t adma_u64;
 #define ADMA_DIR_BIDIRECTIONAL	(ADMA_DIR_TO_DEVICE | ADMA_DIR_FROM_DEVICE)
 #define ADMA_REQ_FLAGS_VALID	ADMA_DIR_BIDIRECTIONAL
 
+/*
+ * The DART maps whole ADMA_PAGE_SIZE pages, so a MAP exposes to the device
+ * every byte of the 16 KiB pages its range touches: mapping one 4 KiB guest
+ * page exposes the other 12 KiB of its 16 KiB page too (whatever the guest
+ * keeps there). The device refuses (RANGE) a MAP whose page-rounded range
+ * is not wholly guest RAM, even if [gpa, gpa + len) itself is.
+ */
 #define ADMA_PAGE_SHIFT		14		/* DART page: 16 KiB */
 #define ADMA_PAGE_SIZE		(1u << ADMA_PAGE_SHIFT)
 #define ADMA_MAX_SEGS		4		/* segments one response can hold */

@@ -62,8 +62,15 @@ static int fg_write(void *opaque, uint64_t gpa, const void *buf, size_t len)
 	struct fake_guest *g = opaque;
 	void *p = fake_guest_ptr(g, gpa, len);
 
-	if (!p || g->writes_left == 0)
+	if (!p)
 		return -1;
+	if (g->writes_left == 0) {
+		memcpy(p, buf, len < g->partial ? len : g->partial);
+		if (g->fails_left > 0 && --g->fails_left == 0)
+			g->writes_left = -1;
+		g->failed_writes++;
+		return -1;
+	}
 	if (g->writes_left > 0)
 		g->writes_left--;
 	g->writes++;

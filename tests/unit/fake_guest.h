@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: (GPL-2.0 OR MIT) */
 /*
  * fake_guest.h - guest RAM for userspace tests, fuzzing and benchmarks:
- * up to four RAM regions at chosen guest-physical bases with holes between
+ * up to eight RAM regions at chosen guest-physical bases with holes between
  * them, and the adma_env callbacks over them (GPA in, GPA out, as QEMU's
  * dartsim embedding does).
  */
@@ -14,7 +14,7 @@
 #include "adma_core.h"
 #include "dartsim.h"
 
-#define FAKE_MAX_REGIONS 4
+#define FAKE_MAX_REGIONS 8
 
 struct fake_guest {
 	unsigned int nregions;
@@ -24,7 +24,15 @@ struct fake_guest {
 		uint8_t *mem;
 	} region[FAKE_MAX_REGIONS];
 	long writes_left;	/* writes fail once this reaches 0; <0: never */
-	uint64_t reads, writes;
+	/*
+	 * Once writes fail: how many fail before writes work again (0: all
+	 * from then on), and how many bytes of each failing write land anyway
+	 * (a write that ran into a hole partway, as a DMA into guest RAM the
+	 * guest has just remapped does).
+	 */
+	long fails_left;
+	size_t partial;
+	uint64_t reads, writes, failed_writes;
 };
 
 /* Adds a zeroed RAM region; returns its index, or -1. */

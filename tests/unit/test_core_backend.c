@@ -103,12 +103,14 @@ struct trig {
 	struct adma_core *c;
 };
 
-static struct trig *trig_new(uint32_t max_batch, bool batch)
+static struct trig *trig_new_limit(uint32_t max_batch, bool batch,
+				   uint64_t max_bytes)
 {
 	struct trig *t = calloc(1, sizeof(*t));
 	const struct dartsim_config dc = { 0 };
 	const struct adma_core_config cc = { .max_batch = max_batch,
-					     .batch_backend = batch };
+					     .batch_backend = batch,
+					     .max_bytes = max_bytes };
 	struct adma_env env;
 
 	assert_non_null(t);
@@ -122,6 +124,11 @@ static struct trig *trig_new(uint32_t max_batch, bool batch)
 	assert_ptr_equal(adma_core_init(t->c, &cc, &env, &counting_ops, &t->b),
 			 t->c);
 	return t;
+}
+
+static struct trig *trig_new(uint32_t max_batch, bool batch)
+{
+	return trig_new_limit(max_batch, batch, 0);
 }
 
 static void trig_free(struct trig *t)
@@ -270,13 +277,64 @@ static void test_roll_back_batches_unmaps(void **state)
 	trig_free(t);
 }
 
+/*
+ * Handles are predictable, so a guest can unmap in a doorbell what the same
+ * doorbell maps: max_batch / 2 maps of the whole byte limit, each writing
+ * and clearing a page-table entry per page. A doorbell's maps may hand the
+ * backend max_bytes in all; past that, NO_SPACE.
+ */
+static void test_doorbell_map_budget(void **state)
+{
+	const uint64_t lim = 64 * PG;
+	struct trig *t = trig_new_limit(16, false, lim);
+	struct adma_req q[16];
+	uint64_t h;
+	unsigned int i;
+
+	(void)state;
+	q[0] = (struct adma_req){ .op = ADMA_OP_MAP, .gpa = MAPS, .len = lim,
+				  .flags = ADMA_DIR_BIDIRECTIONAL };
+	assert_int_equal(ring(t, q, 1), ADMA_S_OK);
+	assert_int_equal(resp_of(t, 0)->status, ADMA_S_OK);
+	h = resp_of(t, 0)->handle;
+	q[1] = unmap_req(h);
+	assert_int_equal(ring(t, &q[1], 1), ADMA_S_OK);
+	/* the freed slot is taken next, one generation on */
+	for (i = 0; i < 16; i += 2) {
+		q[i] = q[0];
+		q[i + 1] = unmap_req(h += 1ull << 32);
+	}
+	t->b.maps = 0;
+	assert_int_equal(ring(t, q, 16), ADMA_S_OK);
+	assert_int_equal(resp_of(t, 0)->status, ADMA_S_OK);
+	assert_int_equal(resp_of(t, 1)->status, ADMA_S_OK);
+	for (i = 2; i < 16; i += 2) {
+		assert_int_equal(resp_of(t, i)->status, ADMA_S_NO_SPACE);
+		assert_int_equal(resp_of(t, i + 1)->status, ADMA_S_BAD_HANDLE);
+	}
+	assert_int_equal(t->b.maps, 1);
+	/* the next doorbell has its own budget; exec outside one has none */
+	assert_int_equal(ring(t, q, 1), ADMA_S_OK);
+	assert_int_equal(resp_of(t, 0)->status, ADMA_S_OK);
+	q[1] = unmap_req(resp_of(t, 0)->handle);
+	assert_int_equal(adma_core_exec(t->c, &q[1],
+		&(struct adma_resp){ 0 }), ADMA_S_OK);
+	assert_int_equal(adma_core_exec(t->c, &q[0],
+		&(struct adma_resp){ 0 }), ADMA_S_OK);
+	assert_int_equal(dartsim_stats(t->b.d)->live_maps, 1);
+	trig_free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cookie_round_trip),
 		cmocka_unit_test(test_reset_batches_unmaps),
 		cmocka_unit_test(test_roll_back_batches_unmaps),
+		cmocka_unit_test(test_doorbell_map_budget),
 	};
 
+	if (getenv("TEST_FILTER"))	/* e.g. TEST_FILTER='*budget*' */
+		cmocka_set_test_filter(getenv("TEST_FILTER"));
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: (GPL-2.0 OR MIT) */
 /* Unit tests of the DART simulator on its own. */
+#define _POSIX_C_SOURCE 199309L	/* clock_gettime */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
+#include <time.h>
 #include <cmocka.h>
 
 #include "dartsim.h"
@@ -338,6 +341,146 @@ static void test_segments(void **state)
 	free(d);
 }
 
+/* ---- the free-run index against a brute-force scan */
+
+static uint64_t rng = 0x2545f4914f6cdd1dull;
+
+static uint64_t rnd(uint64_t n)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return n ? rng % n : rng;
+}
+
+/* used[p]: is aperture page p mapped (any access kind hits)? */
+static void snapshot(struct dartsim *d, uint64_t npages, char *used)
+{
+	const uint64_t base = dartsim_config(d)->aperture_base;
+	uint64_t p, addr, avail;
+
+	for (p = 0; p < npages; p++)
+		used[p] = !dartsim_translate(d, base + p * PG, 0, &addr, &avail);
+}
+
+static uint64_t brute_find(const char *used, uint64_t npages, uint64_t n,
+			   uint64_t from, uint64_t end)
+{
+	uint64_t p, k;
+
+	end = end < npages ? end : npages;
+	for (p = from; n && p < end && end - p >= n; p++) {
+		for (k = 0; k < n && !used[p + k]; k++)
+			;
+		if (k == n)
+			return p;
+	}
+	return end;
+}
+
+/* Random churn (maps of 1..150 pages, unmaps); after each step, queries. */
+static void churn(uint64_t npages, uint32_t seg_pages, bool randomize)
+{
+	struct dartsim_config cfg = { .aperture_size = npages * PG,
+				      .max_bytes = npages * PG,
+				      .seg_pages = seg_pages,
+				      .randomize = randomize, .seed = npages };
+	struct dartsim *d = sim_new(&cfg);
+	static struct adma_seg live[400][ADMA_MAX_SEGS];
+	static unsigned int nseg[400];
+	unsigned int nlive = 0, step, q, i, n;
+	char *used = malloc(npages);
+	uint64_t from, end, want, frag = 0;
+
+	assert_non_null(used);
+	for (step = 0; step < 3000; step++) {
+		if (nlive && (nlive == 400 || rnd(100) < 45)) {
+			i = (unsigned int)rnd(nlive);
+			dartsim_unmap(d, live[i], nseg[i]);
+			memcpy(live[i], live[nlive - 1], sizeof(live[i]));
+			nseg[i] = nseg[--nlive];
+		} else {
+			uint64_t len = rnd(4) ? 1 + rnd(3 * PG) : 1 + rnd(150 * PG);
+			int st = dartsim_map(d, rnd(1 << 20), len, 3, live[nlive],
+					     ADMA_MAX_SEGS, &n);
+
+			frag += st == ADMA_S_FRAGMENTED;
+			if (st == ADMA_S_OK)
+				nseg[nlive++] = n;
+		}
+		/* several changes between searches: the index catches up */
+		if (rnd(4))
+			continue;
+		snapshot(d, npages, used);
+		for (q = 0; q < 20; q++) {
+			want = rnd(5) ? 1 + rnd(8) : 1 + rnd(200);
+			from = rnd(npages + 2);
+			end = q % 4 ? from + rnd(npages + 10) : npages;
+			assert_int_equal(dartsim_find_run(d, want, from, end),
+					 brute_find(used, npages, want, from,
+						    end));
+		}
+	}
+	/* the churn must have fragmented the aperture */
+	assert_true(frag > 0);
+	print_message("index: %llu pages, %llu refused FRAGMENTED\n",
+		      (unsigned long long)npages, (unsigned long long)frag);
+	free(used);
+	free(d);
+}
+
+static void test_free_run_index(void **state)
+{
+	(void)state;
+	churn(1000, 0, false);		/* not a whole number of words */
+	churn(64, 0, true);		/* one word */
+	churn(4097, 3, true);		/* segments; a last word of 1 page */
+	churn(2048, 0, false);
+}
+
+static double cpu_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+/*
+ * Every other page of a 1.5 GiB aperture used: 1024 two-page maps all fail
+ * FRAGMENTED. A linear scan of the bitmap costs seconds here (ASan); the
+ * index, well under the bound (CPU time, so a busy machine does not count).
+ */
+static void test_fragmented_search_is_bounded(void **state)
+{
+	const uint64_t npages = (3ull << 29) / PG;
+	struct dartsim_config cfg = { .max_maps = (uint32_t)npages };
+	struct dartsim *d = sim_new(&cfg);
+	struct adma_seg *s = malloc(npages * sizeof(*s));
+	struct adma_seg big[ADMA_MAX_SEGS];
+	unsigned int n, i;
+	double t;
+
+	(void)state;
+	assert_non_null(s);
+	for (i = 0; i < npages; i++)
+		assert_int_equal(dartsim_map(d, 0, PG, 1, &s[i], 1, &n),
+				 ADMA_S_OK);
+	for (i = 0; i < npages; i += 2)
+		dartsim_unmap(d, &s[i], 1);
+	t = cpu_seconds();
+	for (i = 0; i < 1024; i++)
+		assert_int_equal(dartsim_map(d, 0, 2 * PG, 1, big,
+					     ADMA_MAX_SEGS, &n),
+				 ADMA_S_FRAGMENTED);
+	t = cpu_seconds() - t;
+	print_message("1024 FRAGMENTED maps, every other page used: %.3f ms\n",
+		      t * 1e3);
+	assert_true(t < 0.05);
+	free(s);
+	free(d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -350,7 +493,11 @@ int main(void)
 		cmocka_unit_test(test_randomized_placement),
 		cmocka_unit_test(test_fault_injection),
 		cmocka_unit_test(test_segments),
+		cmocka_unit_test(test_free_run_index),
+		cmocka_unit_test(test_fragmented_search_is_bounded),
 	};
 
+	if (getenv("TEST_FILTER"))	/* e.g. TEST_FILTER='*index*' */
+		cmocka_set_test_filter(getenv("TEST_FILTER"));
 	return cmocka_run_group_tests_name("dartsim", tests, NULL, NULL);
 }

@@ -38,6 +38,8 @@ static struct live model[MAXM + 1];
 static unsigned int nlive;
 static struct adma_seg freed[MAXB];
 static unsigned int nfreed;
+static uint64_t spent;	/* bytes this doorbell's maps handed the backend */
+static unsigned int budget_refusals;
 static uint64_t rng = 88172645463325252ull;
 
 static uint64_t rnd(uint64_t n)
@@ -134,6 +136,13 @@ static void apply(const struct adma_req *q, const struct adma_resp *a)
 		assert_int_equal(a->status, ADMA_S_NO_SPACE);
 		return;
 	}
+	/* a doorbell's maps may hand the backend max_bytes in all */
+	if (spent + pages(q->gpa, q->len) * PG > MAXBYTES) {
+		assert_int_equal(a->status, ADMA_S_NO_SPACE);
+		budget_refusals++;
+		return;
+	}
+	spent += pages(q->gpa, q->len) * PG;
 	if (a->status == ADMA_S_FRAGMENTED) {
 		/* only when the pages exist, just not in one run */
 		assert_true(APERTURE - live_bytes() >=
@@ -247,6 +256,7 @@ static void run_model(uint64_t seed, bool randomize, uint32_t fail_ppm)
 		memcpy(fake_guest_ptr(&r.g, REQS, n * sizeof(q[0])), q,
 		       n * sizeof(q[0]));
 		memset(resp, 0, MAXB * sizeof(*resp));
+		spent = 0;
 		assert_int_equal(adma_core_doorbell(r.c, CMD), ADMA_S_OK);
 		assert_int_equal(cmd->status, ADMA_S_OK);
 		assert_int_equal(cmd->done, n);
@@ -261,8 +271,9 @@ static void run_model(uint64_t seed, bool randomize, uint32_t fail_ppm)
 	/* the run must have exercised the interesting outcomes */
 	assert_true(ok > 10000);
 	assert_true(nospace > 0);
-	print_message("seed %llu: %u ok, %u no_space, %u fragmented, "
-		      "%llu injected\n", (unsigned long long)seed, ok, nospace,
+	print_message("seed %llu: %u ok, %u no_space (%u per doorbell), "
+		      "%u fragmented, %llu injected\n",
+		      (unsigned long long)seed, ok, nospace, budget_refusals,
 		      frag, (unsigned long long)dartsim_stats(r.d)->injected);
 	adma_core_reset(r.c);
 	nlive = 0;
