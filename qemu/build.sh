@@ -202,7 +202,7 @@ fi
 jobs=$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 2)
 say "building ($key) with $jobs jobs"
 ninja -C "$bld" build.ninja >&2 || die "meson regeneration failed"   # so new qtests are listed
-qtests="tests/qtest/apple-dma-test tests/qtest/egpu-pci-test tests/qtest/egpu-pci-cmdline-test ${QTESTS:-}"
+qtests="tests/qtest/apple-dma-test tests/qtest/apple-dma-hostram-test tests/qtest/egpu-pci-test tests/qtest/egpu-pci-cmdline-test tests/qtest/apple-dma-config-test ${QTESTS:-}"
 # shellcheck disable=SC2086 # one target per word
 ninja -C "$bld" -j"$jobs" qemu-system-x86_64 qemu-system-aarch64 $qtests >&2 || die "build failed"
 echo "$key" >"$root/stamp"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # qemu/run-qtest.sh [TEST...] — run our qtests (default: apple-dma-test,
-# egpu-pci-test and egpu-pci-cmdline-test, from qemu/tests/qtest/) against
+# apple-dma-hostram-test, egpu-pci-test, egpu-pci-cmdline-test and
+# apple-dma-config-test, from qemu/tests/qtest/) against
 # the QEMU that qemu/build.sh builds (a cache hit when nothing changed).
 #
 # Prints each test's TAP output and a closing "N passed, N failed" counted
@@ -10,7 +11,7 @@
 set -uo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 tests=("$@")
-[ ${#tests[@]} -gt 0 ] || tests=(apple-dma-test egpu-pci-test egpu-pci-cmdline-test)
+[ ${#tests[@]} -gt 0 ] || tests=(apple-dma-test apple-dma-hostram-test egpu-pci-test egpu-pci-cmdline-test apple-dma-config-test)
 
 if [ "${QTEST_NO_BUILD:-0}" = 1 ]; then
 	bld=$(readlink -f "$repo/build/qemu" 2>/dev/null || true)

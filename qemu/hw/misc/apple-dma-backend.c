@@ -3,7 +3,9 @@
  * DART (apple-dma/dartsim.c), which apple-dma-iommu.c also installs as the
  * managed emulated device's IOMMU; or, when the managed device is an
  * egpu-pci, that passed-through function's DART (hostdev dma_ops: the
- * simulated GPU's dartsim, or the dext's real DART on a Mac).
+ * simulated GPU's dartsim, or the dext's real DART on a Mac). And the gate
+ * in front of either (ADMA_REG_CONTROL): the managed device may DMA only
+ * once the guest driver says its ops are in place.
  *
  * Both run under s->lock; an egpu's DART takes its own lock inside (lock
  * order BQL -> s->lock -> the hostdev's lock).
@@ -14,6 +16,8 @@
  */
 
 #include "qemu/osdep.h"
+#include "qemu/log.h"
+#include "qemu/main-loop.h"
 #include "qapi/error.h"
 #include "apple-dma-pci.h"
 #include "egpu-pci.h"
@@ -97,7 +101,78 @@ static const struct adma_backend_ops adma_be_batch_ops = {
     .batch = adma_be_batch,
 };
 
+/* ---- the gate: ADMA_F_GATE, ADMA_REG_CONTROL */
+
+void apple_dma_set_gate(AppleDmaState *s, bool on)
+{
+    bool was;
+
+    assert(bql_locked());
+    if (!s->gate) {
+        return;                 /* gate=off: protocol 1.0, always open */
+    }
+    qemu_mutex_lock(&s->lock);
+    was = s->dma_on;
+    s->dma_on = on;
+    if (on) {
+        s->gated_logged = false;    /* log the first refusal of a closing */
+    }
+    qemu_mutex_unlock(&s->lock);
+    if (s->egpu) {
+        /* the function's own bus mastering: its DMA never reaches us */
+        egpu_pci_hold_dma(s->egpu, !on);
+    }
+    if (was && !on) {
+        apple_dma_iommu_notify_closed(s);
+    }
+}
+
+uint32_t apple_dma_read_control(AppleDmaState *s)
+{
+    return s->gate && qatomic_read(&s->dma_on) ? ADMA_CTRL_DMA_ON : 0;
+}
+
+/*
+ * RELEASE_ALL closes the gate and releases every mapping; DMA_ON in the
+ * same write opens the gate again afterwards (a driver starting afresh).
+ */
+void apple_dma_write_control(AppleDmaState *s, uint32_t val)
+{
+    BQL_LOCK_GUARD();   /* egpu-pci's config space; and before s->lock */
+
+    if (!s->gate || (val & ~ADMA_CTRL_VALID)) {
+        qemu_log_mask(LOG_GUEST_ERROR, "%s: CONTROL write of 0x%x ignored: "
+                      "%s\n", TYPE_APPLE_DMA_PCI, val,
+                      s->gate ? "unknown bits" : "gate=off, no CONTROL");
+        return;
+    }
+    if (val & ADMA_CTRL_RELEASE_ALL) {
+        apple_dma_release_all(s, false);
+    }
+    apple_dma_set_gate(s, val & ADMA_CTRL_DMA_ON);
+}
+
 /* ---- settings and set-up */
+
+/* The IOVA range of a simulated DART, defaults applied as dartsim does. */
+static void adma_dart_aperture(const struct dartsim_config *dc,
+                               uint64_t *base, uint64_t *size)
+{
+    uint64_t bytes = dc->max_bytes ? dc->max_bytes :
+                     ADMA_CORE_DEFAULT_MAX_BYTES;
+
+    *size = dc->aperture_size ? dc->aperture_size :
+            ROUND_UP(bytes, ADMA_PAGE_SIZE);
+    *base = dc->aperture_base ? dc->aperture_base : DARTSIM_DEFAULT_BASE;
+}
+
+uint64_t apple_dma_dart_iova_end(const struct dartsim_config *dc)
+{
+    uint64_t base, size;
+
+    adma_dart_aperture(dc, &base, &size);
+    return base + size;
+}
 
 bool apple_dma_check_dart_config(const struct dartsim_config *dc,
                                  Error **errp)
@@ -118,10 +193,7 @@ bool apple_dma_check_dart_config(const struct dartsim_config *dc,
         return false;
     }
     /* the simulator's table grows with the aperture (default: max-bytes) */
-    size = dc->aperture_size ? dc->aperture_size :
-           ROUND_UP(dc->max_bytes ? dc->max_bytes : ADMA_CORE_DEFAULT_MAX_BYTES,
-                    ADMA_PAGE_SIZE);
-    base = dc->aperture_base ? dc->aperture_base : DARTSIM_DEFAULT_BASE;
+    adma_dart_aperture(dc, &base, &size);
     if (size > ADMA_MAX_APERTURE || base + size < base) {
         error_setg(errp, "the IOVA aperture (aperture-size, else max-bytes) "
                    "must be at most %llu bytes and must not wrap",
@@ -180,6 +252,27 @@ static const char *adma_own_dart_setting(AppleDmaState *s)
     return NULL;
 }
 
+/*
+ * The managed egpu-pci is going (unplugged, or its root port powered off):
+ * release every mapping through its DART while the function is still open,
+ * then forget it. Doorbells find no core from then on and are refused.
+ */
+static void adma_egpu_unbind(void *opaque)
+{
+    AppleDmaState *s = opaque;
+    struct adma_core *core;
+
+    apple_dma_release_all(s, false);
+    qemu_mutex_lock(&s->lock);
+    core = s->core;
+    s->core = NULL;
+    s->hd = NULL;
+    s->egpu = NULL;
+    s->iova_end = 0;
+    qemu_mutex_unlock(&s->lock);
+    g_free(core);
+}
+
 bool apple_dma_bind_egpu(AppleDmaState *s, EgpuPciState *e, Error **errp)
 {
     struct hostdev *hd = egpu_pci_hostdev(e);
@@ -232,9 +325,15 @@ bool apple_dma_bind_egpu(AppleDmaState *s, EgpuPciState *e, Error **errp)
     /* the simulated GPU's DART, or the test double's: told once, here */
     s->dart_sim = egpu_simgpu_stats(e, NULL, NULL) ||
                   egpu_dext_sim_stats(e, NULL, NULL);
+    /* simgpu's DART runs on the egpu's DART knobs; a real one: unknown */
+    s->iova_end = egpu_simgpu_stats(e, NULL, NULL) ?
+                  apple_dma_dart_iova_end(&e->dart) : 0;
     qemu_mutex_unlock(&s->lock);
     g_free(old_core);
     g_free(old_dart);
+    /* bus mastering at the function follows our gate from now on */
+    egpu_pci_hold_dma(e, !s->dma_on);
+    egpu_pci_set_unbind(e, adma_egpu_unbind, s);
     return true;
 }
 
@@ -264,5 +363,6 @@ bool apple_dma_init_sim(AppleDmaState *s, Error **errp)
         s->core = NULL;
         return false;
     }
+    s->iova_end = apple_dma_dart_iova_end(dartsim_config(s->dart));
     return true;
 }

@@ -13,6 +13,11 @@
  * bus's IOMMU hook must already be ours by then; the managed device is
  * looked up by id at each question. At machine-init-done we check that it
  * exists, sits on our bus and got our address space, and stop QEMU if not.
+ * Every other device on our bus gets plain memory from us, so no vIOMMU may
+ * sit above that bus: it would be bypassed by them; we refuse that at
+ * realize and at machine-init-done (the vIOMMU may be created after us).
+ * When the managed device is unplugged, its mappings go with it: a new
+ * device with the same id starts with none, behind a closed gate.
  *
  * A passed-through managed device (egpu-pci) needs none of this: its DMA
  * goes through its own DART in the host. If we came first we were
@@ -56,7 +61,8 @@ static IOMMUTLBEntry adma_iommu_translate(IOMMUMemoryRegion *iommu,
 {
     AppleDmaState *s = container_of(iommu, AppleDmaState, iommu_mr);
     IOMMUTLBEntry e = {
-        .target_as = &address_space_memory,
+        /* host RAM by host address: what the mapping was validated for */
+        .target_as = adma_hostram_as(),
         .iova = iova & ~ADMA_PAGE_MASK,
         .addr_mask = ADMA_PAGE_MASK,
         .perm = IOMMU_NONE,
@@ -64,26 +70,40 @@ static IOMMUTLBEntry adma_iommu_translate(IOMMUMemoryRegion *iommu,
     unsigned int acc = (flag & IOMMU_RO ? DARTSIM_ACC_READ : 0) |
                        (flag & IOMMU_WO ? DARTSIM_ACC_WRITE : 0);
     uint64_t addr = 0, avail;
-    bool hit, first = false;
+    bool hit = false, gated, first = false;
 
     qemu_mutex_lock(&s->lock);
-    hit = s->dart && !dartsim_translate(s->dart, iova, acc, &addr, &avail);
-    if (!hit && s->last_fault_page != e.iova) {
-        /* one report per page, until the page table changes */
-        s->last_fault_page = e.iova;
-        first = true;
+    gated = !s->dma_on;
+    if (gated) {
+        /* the guest has not opened the gate (ADMA_REG_CONTROL) */
+        s->gated++;
+        first = !s->gated_logged;
+        s->gated_logged = true;
+    } else {
+        hit = s->dart && !dartsim_translate(s->dart, iova, acc, &addr,
+                                            &avail);
+        if (!hit && s->last_fault_page != e.iova) {
+            /* one report per page, until the page table changes */
+            s->last_fault_page = e.iova;
+            first = true;
+        }
     }
     qemu_mutex_unlock(&s->lock);
 
     if (hit) {
-        /* mappings are whole DART pages: the page offset carries over */
+        /* whole DART pages of host RAM: the page offset carries over */
         e.translated_addr = addr & ~ADMA_PAGE_MASK;
         e.perm = flag;
         trace_apple_dma_translate(iova, addr, flag);
         return e;
     }
     trace_apple_dma_fault(iova, flag);
-    if (first) {
+    if (first && gated) {
+        qemu_log_mask(LOG_GUEST_ERROR, "%s: DMA by '%s' to IOVA 0x%"
+                      HWADDR_PRIx " refused: the guest has not set DMA_ON "
+                      "in CONTROL (counted in stats 'gated')\n",
+                      TYPE_APPLE_DMA_PCI, s->managed, iova);
+    } else if (first) {
         qemu_log_mask(LOG_GUEST_ERROR, "%s: DMA fault: %s of IOVA 0x%"
                       HWADDR_PRIx " by '%s', which is not mapped for it\n",
                       TYPE_APPLE_DMA_PCI,
@@ -173,41 +193,134 @@ void apple_dma_iommu_flush_unmaps(AppleDmaState *s)
     g_array_free(segs, true);
 }
 
+void apple_dma_iommu_notify_closed(AppleDmaState *s)
+{
+    IOMMUTLBEvent ev = {
+        .type = IOMMU_NOTIFIER_UNMAP,
+        .entry.target_as = &address_space_memory,
+        .entry.iova = 0,
+        .entry.addr_mask = UINT64_MAX,
+        .entry.perm = IOMMU_NONE,
+    };
+
+    /* our IOMMU only: a managed egpu-pci's DMA never came through it */
+    if (s->iommu_installed && !s->hd) {
+        trace_apple_dma_notify_unmap(0, UINT64_MAX);
+        memory_region_notify_iommu(&s->iommu_mr, 0, ev);
+    }
+}
+
+/* ---- the MSI doorbell windows */
+
+typedef struct AdmaRange {
+    uint64_t base, size;
+} AdmaRange;
+
+static bool adma_overlap(AdmaRange a, uint64_t base, uint64_t size)
+{
+    return a.base < base + size && base < a.base + a.size;
+}
+
+/* flatview_for_each_range(): stop at the first RAM inside r (opaque). */
+static bool adma_find_ram(Int128 start, Int128 len, const MemoryRegion *mr,
+                          hwaddr offset_in_region, void *opaque)
+{
+    AdmaRange *r = opaque;
+
+    if (!mr->ram ||             /* RAM, ROM, RAM-backed BARs */
+        int128_ge(start, int128_make64(r->base + r->size)) ||
+        int128_le(int128_add(start, len), int128_make64(r->base))) {
+        return false;
+    }
+    /* found: where, inside r */
+    r->base = MAX(r->base, int128_get64(start));
+    r->size = 0;
+    return true;
+}
+
+/* The first address of RAM the range covers, or false if none. */
+static bool adma_covers_ram(AdmaRange r, uint64_t *where)
+{
+    RCU_READ_LOCK_GUARD();
+    flatview_for_each_range(address_space_to_flatview(&address_space_memory),
+                            adma_find_ram, &r);
+    *where = r.base;
+    return r.size == 0;
+}
+
 /*
  * MSIs are DMA writes to the interrupt controller's doorbell. On the Mac the
  * dext delivers the device's interrupts and they never need a DART mapping;
  * an IOMMU without interrupt remapping (virtio-iommu's reserved MSI region)
- * passes them through the same way. So the doorbell window of the machine
- * bypasses the simulated DART: x86's 0xfee00000 page range, or arm virt's
- * GICv2m and ITS frames. msi-base/msi-size override it.
+ * passes them through the same way. So the machine's doorbells bypass the
+ * simulated DART: x86's 0xfee00000 page range; on arm virt the GICv2m
+ * frame and the ITS page holding GITS_TRANSLATER (hw/arm/virt.c's memory
+ * map), not the GIC's other frames beside them (GICH, GICV, the ITS
+ * control frame). msi-base/msi-size name one window instead. A window must
+ * not cover RAM (the device would reach it around the DART) nor the DART's
+ * aperture (those IOVAs would go around their mappings).
  */
-static bool adma_msi_window(AppleDmaState *s, Error **errp)
+static int adma_msi_ranges(AppleDmaState *s, AdmaRange *w)
 {
     Object *machine = qdev_get_machine();
-    /* the properties stay as given: apple_dma_bind_egpu() looks at them */
-    uint64_t base = s->msi_base, size = s->msi_size;
 
-    if (!size) {
-        if (object_dynamic_cast(machine, "x86-machine")) {
-            base = 0xfee00000;
-            size = 0x100000;
-        } else if (object_dynamic_cast(machine, "virt-machine")) {
-            base = 0x08020000;          /* GICv2m frame up to the ITS end */
-            size = 0x80000;
-        } else {
-            return true;                /* no window: say so with msi-size */
+    /* the properties stay as given: apple_dma_bind_egpu() looks at them */
+    if (s->msi_size) {
+        w[0] = (AdmaRange) { s->msi_base, s->msi_size };
+        return 1;
+    }
+    if (object_dynamic_cast(machine, "x86-machine")) {
+        w[0] = (AdmaRange) { 0xfee00000, 0x100000 };
+        return 1;
+    }
+    if (object_dynamic_cast(machine, "virt-machine")) {
+        w[0] = (AdmaRange) { 0x08020000, 0x1000 };  /* GICv2m frame */
+        w[1] = (AdmaRange) { 0x08090000, 0x1000 };  /* ITS translation */
+        return 2;
+    }
+    return 0;                   /* no window: say so with msi-size */
+}
+
+static bool adma_msi_window(AppleDmaState *s, Error **errp)
+{
+    const struct dartsim_config *dc = dartsim_config(s->dart);
+    AdmaRange w[ADMA_MSI_WINDOWS];
+    int i, n = adma_msi_ranges(s, w);
+    uint64_t ram;
+
+    for (i = 0; i < n; i++) {
+        if (w[i].base + w[i].size < w[i].base) {
+            error_setg(errp, "%s: msi-base + msi-size wraps",
+                       TYPE_APPLE_DMA_PCI);
+            return false;
+        }
+        if (adma_covers_ram(w[i], &ram)) {
+            error_setg(errp, "%s: the MSI window 0x%" PRIx64 "+0x%" PRIx64
+                       " (msi-base, msi-size) covers RAM at 0x%" PRIx64
+                       ": the managed device would reach it around the DART",
+                       TYPE_APPLE_DMA_PCI, w[i].base, w[i].size, ram);
+            return false;
+        }
+        if (adma_overlap(w[i], dc->aperture_base, dc->aperture_size)) {
+            error_setg(errp, "%s: the MSI window 0x%" PRIx64 "+0x%" PRIx64
+                       " overlaps the IOVA aperture 0x%" PRIx64 "+0x%"
+                       PRIx64 " (aperture-base, aperture-size): move one",
+                       TYPE_APPLE_DMA_PCI, w[i].base, w[i].size,
+                       dc->aperture_base, dc->aperture_size);
+            return false;
         }
     }
-    if (base + size < base) {
-        error_setg(errp, "%s: msi-base + msi-size wraps", TYPE_APPLE_DMA_PCI);
-        return false;
+    for (i = 0; i < n; i++) {
+        memory_region_init_alias(&s->msi_window[i], OBJECT(s),
+                                 "apple-dma-msi", get_system_memory(),
+                                 w[i].base, w[i].size);
+        memory_region_add_subregion_overlap(&s->iommu_root, w[i].base,
+                                            &s->msi_window[i], 1);
     }
-    memory_region_init_alias(&s->msi_window, OBJECT(s), "apple-dma-msi",
-                             get_system_memory(), base, size);
-    memory_region_add_subregion_overlap(&s->iommu_root, base,
-                                        &s->msi_window, 1);
     return true;
 }
+
+/* ---- the bus's IOMMU hook */
 
 static AddressSpace *adma_iommu_get_as(PCIBus *bus, void *opaque, int devfn)
 {
@@ -227,6 +340,64 @@ static const PCIIOMMUOps adma_iommu_ops = {
     .get_address_space = adma_iommu_get_as,
 };
 
+/*
+ * Left on the bus when we step aside: no API undoes pci_setup_iommu(), and
+ * the bus must not keep a pointer to us. Plain memory, as with no IOMMU.
+ */
+static AddressSpace *adma_iommu_gone_as(PCIBus *bus, void *opaque, int devfn)
+{
+    return &address_space_memory;
+}
+
+static const PCIIOMMUOps adma_iommu_gone_ops = {
+    .get_address_space = adma_iommu_gone_as,
+};
+
+static bool adma_bus_iommu_is_ours(PCIBus *bus)
+{
+    return bus->iommu_ops == &adma_iommu_ops ||
+           bus->iommu_ops == &adma_iommu_gone_ops;
+}
+
+/*
+ * A vIOMMU on a bus above ours would be bypassed by every device on our bus
+ * (they get plain memory from us): refuse it.
+ */
+static bool adma_check_ancestors(AppleDmaState *s, Error **errp)
+{
+    PCIBus *b = s->bus;
+
+    while (b->parent_dev) {
+        b = pci_get_bus(b->parent_dev);
+        if (b->iommu_ops && !adma_bus_iommu_is_ours(b)) {
+            error_setg(errp, "%s: PCI bus '%s' above apple-dma-pci's bus "
+                       "'%s' has an IOMMU (a vIOMMU such as intel-iommu or "
+                       "virtio-iommu), which the other devices on '%s' "
+                       "would bypass: use no vIOMMU with apple-dma-pci, or "
+                       "manage an egpu-pci named before apple-dma-pci",
+                       TYPE_APPLE_DMA_PCI, BUS(b)->name, BUS(s->bus)->name,
+                       BUS(s->bus)->name);
+            return false;
+        }
+    }
+    return true;
+}
+
+/*
+ * The managed device is unplugged: its mappings must not outlive it (a new
+ * device with the same id would inherit them). Runs after its unrealize,
+ * when it no longer DMAs; BQL held.
+ */
+static void adma_managed_unrealized(DeviceListener *l, DeviceState *dev)
+{
+    AppleDmaState *s = container_of(l, AppleDmaState, unplug);
+
+    if (dev->id && !strcmp(dev->id, s->managed) &&
+        object_dynamic_cast(OBJECT(dev), TYPE_PCI_DEVICE)) {
+        apple_dma_release_all(s, false);
+    }
+}
+
 static void adma_machine_done(Notifier *n, void *data)
 {
     AppleDmaState *s = container_of(n, AppleDmaState, machine_done);
@@ -234,11 +405,26 @@ static void adma_machine_done(Notifier *n, void *data)
     const char *why = NULL;
     Error *err = NULL;
 
+    /*
+     * A vIOMMU created after us: QEMU cannot run like this, so stop it, as
+     * QEMU's own notifiers do. One that replaced our hook never sees the
+     * devices plugged on our bus before it.
+     */
+    if (s->bus->iommu_ops != &adma_iommu_ops || s->bus->iommu_opaque != s) {
+        error_setg(&error_fatal, "%s: an IOMMU was set up on PCI bus '%s' "
+                   "after apple-dma-pci: apple-dma-pci must be the only "
+                   "IOMMU of its bus", TYPE_APPLE_DMA_PCI, BUS(s->bus)->name);
+        return;
+    }
+    if (!adma_check_ancestors(s, &err)) {
+        error_propagate(&error_fatal, err);
+        return;
+    }
     if (apple_dma_is_egpu(m)) {
         apple_dma_iommu_unrealize(s);
         if (!apple_dma_bind_egpu(s, EGPU_PCI(m), &err)) {
-            error_report_err(err);
-            exit(1);
+            error_propagate(&error_fatal, err);
+            return;
         }
         trace_apple_dma_managed(s->managed, pci_dev_bus_num(m),
                                 PCI_SLOT(m->devfn), PCI_FUNC(m->devfn));
@@ -252,9 +438,9 @@ static void adma_machine_done(Notifier *n, void *data)
         why = "its DMA does not go through apple-dma-pci";
     }
     if (why) {
-        error_report("%s: managed device '%s': %s", TYPE_APPLE_DMA_PCI,
-                     s->managed, why);
-        exit(1);
+        error_setg(&error_fatal, "%s: managed device '%s': %s",
+                   TYPE_APPLE_DMA_PCI, s->managed, why);
+        return;
     }
     trace_apple_dma_managed(s->managed, pci_bus_num(s->bus),
                             PCI_SLOT(m->devfn), PCI_FUNC(m->devfn));
@@ -279,6 +465,9 @@ bool apple_dma_iommu_realize(AppleDmaState *s, Error **errp)
                    TYPE_APPLE_DMA_PCI, BUS(s->bus)->name);
         return false;
     }
+    if (!adma_check_ancestors(s, errp)) {
+        return false;
+    }
 
     memory_region_init(&s->iommu_root, OBJECT(s), "apple-dma-root",
                        UINT64_MAX);
@@ -290,11 +479,14 @@ bool apple_dma_iommu_realize(AppleDmaState *s, Error **errp)
     if (!adma_msi_window(s, errp)) {
         return false;
     }
-    address_space_init(&s->iommu_as, &s->iommu_root, "apple-dma-iommu");
+    /* installed once, after the last failure: nothing undoes it */
     pci_setup_iommu(s->bus, &adma_iommu_ops, s);
+    address_space_init(&s->iommu_as, &s->iommu_root, "apple-dma-iommu");
     s->iommu_installed = true;
     s->machine_done.notify = adma_machine_done;
     qemu_add_machine_init_done_notifier(&s->machine_done);
+    s->unplug.unrealize = adma_managed_unrealized;
+    device_listener_register(&s->unplug);
     return true;
 }
 
@@ -304,9 +496,11 @@ void apple_dma_iommu_unrealize(AppleDmaState *s)
         return;
     }
     qemu_remove_machine_init_done_notifier(&s->machine_done);
-    /* no API undoes pci_setup_iommu(); leave no pointer to us behind */
-    s->bus->iommu_ops = NULL;
-    s->bus->iommu_opaque = NULL;
+    device_listener_unregister(&s->unplug);
+    /* leave no pointer to us behind; a hook someone else set stays */
+    if (s->bus->iommu_ops == &adma_iommu_ops && s->bus->iommu_opaque == s) {
+        pci_setup_iommu(s->bus, &adma_iommu_gone_ops, NULL);
+    }
     address_space_destroy(&s->iommu_as);
     s->iommu_installed = false;
 }

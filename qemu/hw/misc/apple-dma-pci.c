@@ -17,13 +17,20 @@
  * the host. Either order on the command line works for an egpu-pci. The
  * choice of DART and the map/unmap calls are in apple-dma-backend.c.
  *
- * Locking: MMIO handlers are entered with the BQL. A doorbell rung by a
- * vCPU drops it for the whole batch and takes s->lock instead; the IOMMU
- * translate path runs with the BQL and takes s->lock. So the order is
+ * Locking: QEMU 10.0 enters every MMIO handler with the BQL (TCG, KVM and
+ * HVF alike; there is no lockless MMIO), and the handlers here never drop
+ * it: a doorbell may be a DMA issued from inside another device's handler
+ * (a SCSI script's memory move), and dropping a BQL that caller holds would
+ * let another vCPU re-enter that device mid-run. So a batch runs under the
+ * BQL and s->lock, doorbells from several vCPUs are serialised (none is
+ * lost: the BQL keeps a second one out until the first is answered), and
+ * unrealize, which runs under the BQL, cannot free the core under a
+ * doorbell; the handlers still check s->core under s->lock. The IOMMU
+ * translate path runs with the BQL and takes s->lock. The order is
  * BQL -> s->lock, and code holding s->lock touches guest RAM only, through
- * adma_ram_rw(), never MMIO (an MMIO access would take the BQL: inversion).
- * An egpu's DMA backend takes its own lock inside: BQL -> s->lock -> the
- * hostdev's lock; the hostdev never calls back into us.
+ * adma_ram_rw(), never MMIO. An egpu's DMA backend takes its own lock
+ * inside: BQL -> s->lock -> the hostdev's lock; the hostdev never calls
+ * back into us.
  *
  * Copyright (c) egpu-vm authors
  *
@@ -37,50 +44,55 @@
 #include "qapi/error.h"
 #include "qapi/visitor.h"
 #include "hw/pci/pci_device.h"
-#include "hw/core/cpu.h"
 #include "hw/qdev-properties.h"
 #include "migration/vmstate.h"
 #include "system/system.h"
 #include "apple-dma-pci.h"
+#include "apple-dma-hostram.h"
 #include "egpu-pci.h"
 #include "trace.h"
 
 /* ---- guest memory for the host core (called with s->lock held) */
 
-/* Plain guest RAM: not a ROM, not a RAM-backed device BAR, not MMIO. */
+/*
+ * The machine's RAM (its memory backend, or the NUMA nodes' memdevs): never
+ * a device's memory (VGA vram, ivshmem, nvdimm, pc-dimm), a ROM or MMIO.
+ */
 bool apple_dma_mr_is_plain_ram(MemoryRegion *mr)
 {
-    return memory_region_is_ram(mr) && !memory_region_is_ram_device(mr) &&
-           !memory_region_is_rom(mr) && !memory_region_is_romd(mr) &&
-           !mr->rom_device;
+    return adma_hostram_owns(mr);
 }
 
 /*
- * Copy to or from plain guest RAM in address space as. A region cache both
- * checks and performs the access on one translation, so a range that is
- * not plain RAM fails here instead of being dispatched as MMIO. Also the
- * simulated GPU's DMA (egpu-hostdev-simgpu.c), which must reach RAM only.
+ * Copy to or from machine RAM at address gpa of as. Each piece is
+ * translated under RCU (so as's bus-master switch and IOMMU count) and
+ * must be machine RAM; the copy then goes through the host-RAM address
+ * space, which holds nothing else: no MMIO is ever dispatched (it would
+ * take the BQL under s->lock) and no region reference is taken or dropped.
  */
 int apple_dma_ram_rw(AddressSpace *as, uint64_t gpa, void *buf, size_t len,
                      bool is_write)
 {
     uint8_t *p = buf;
 
+    if (gpa + len < gpa) {
+        return -1;
+    }
+    RCU_READ_LOCK_GUARD();
     while (len) {
-        MemoryRegionCache cache;
-        int64_t l = address_space_cache_init(&cache, as, gpa, len, is_write);
+        hwaddr xlat, l = len;
+        MemoryRegion *mr = address_space_translate(as, gpa, &xlat, &l,
+                                                   is_write,
+                                                   MEMTXATTRS_UNSPECIFIED);
+        uint64_t hva;
 
-        if (l <= 0 || !cache.ptr || !apple_dma_mr_is_plain_ram(cache.mrs.mr)) {
-            address_space_cache_destroy(&cache);
+        if (!l || !adma_hostram_owns(mr)) {
             return -1;
         }
-        if (is_write) {
-            address_space_write_cached(&cache, 0, p, l);
-            address_space_cache_invalidate(&cache, 0, l);
-        } else {
-            address_space_read_cached(&cache, 0, p, l);
+        hva = (uint64_t)(uintptr_t)memory_region_get_ram_ptr(mr) + xlat;
+        if (adma_hostram_rw(hva, p, l, is_write)) {
+            return -1;
         }
-        address_space_cache_destroy(&cache);
         gpa += l;
         p += l;
         len -= l;
@@ -88,7 +100,10 @@ int apple_dma_ram_rw(AddressSpace *as, uint64_t gpa, void *buf, size_t len,
     return 0;
 }
 
-/* Guest RAM through our bus-master address space. */
+/*
+ * Guest RAM through our bus-master address space: a guest that clears bus
+ * mastering on apple-dma-pci stops its reads and writes.
+ */
 static int adma_ram_rw(AppleDmaState *s, uint64_t gpa, void *buf,
                        size_t len, bool is_write)
 {
@@ -108,55 +123,47 @@ static int adma_env_write(void *opaque, uint64_t gpa, const void *buf,
 }
 
 /*
- * Is [gpa, gpa + len) wholly plain RAM of the machine? The simulators map
- * guest-physical addresses, so the address handed back is the GPA itself;
- * a host function's DART (the dext) maps this process's memory: then it is
- * the host virtual address, and the range must be contiguous there too.
+ * Is [gpa, gpa + len) wholly machine RAM, contiguous in host memory? Then
+ * *addr is its host virtual address, for every backend: the dext hands it
+ * to the real DART, and our simulated DARTs map it too, their DMA going
+ * through the host-RAM address space (apple-dma-hostram.h). So a mapping
+ * keeps naming the RAM it was validated against whatever the guest later
+ * does to its physical map. The core asks for whole DART pages, so a page
+ * that runs past the end of RAM or into a BAR is refused here. The host
+ * address keeps the GPA's offset in its DART page (RAM blocks are aligned
+ * at least that much), which the guest relies on.
  */
 static int adma_env_resolve(void *opaque, uint64_t gpa, uint64_t len,
                             uint64_t *addr)
 {
-    AppleDmaState *s = opaque;
-    bool hva = s->hd && s->hd->info.dma_addr == HOSTDEV_DMA_HVA;
-    uint8_t *start = NULL, *next = NULL;
-    uint64_t cur = gpa, left = len;
+    uint64_t hva;
 
-    if (!len || gpa + len < gpa) {
+    if (adma_hostram_translate(&address_space_memory, gpa, len, false, &hva) ||
+        (hva & (ADMA_PAGE_SIZE - 1)) != (gpa & (ADMA_PAGE_SIZE - 1))) {
         return ADMA_S_RANGE;
     }
-    RCU_READ_LOCK_GUARD();
-    while (left) {
-        hwaddr xlat, l = left;
-        MemoryRegion *mr = address_space_translate(&address_space_memory, cur,
-                                                   &xlat, &l, false,
-                                                   MEMTXATTRS_UNSPECIFIED);
-
-        if (!l || !apple_dma_mr_is_plain_ram(mr)) {
-            return ADMA_S_RANGE;
-        }
-        if (hva) {
-            uint8_t *p = (uint8_t *)memory_region_get_ram_ptr(mr) + xlat;
-
-            if (next && p != next) {
-                return ADMA_S_RANGE;    /* two host ranges: no one address */
-            }
-            start = start ? start : p;
-            next = p + l;
-        }
-        cur += l;
-        left -= l;
-    }
-    *addr = hva ? (uint64_t)(uintptr_t)start : gpa;
+    *addr = hva;
     return ADMA_S_OK;
 }
 
-/* Release every live mapping at the backend: reset and removal. */
-static void adma_release_all(AppleDmaState *s)
+/*
+ * Reset, removal, RELEASE_ALL, the managed device unplugged: close the gate
+ * (the device must not DMA into what goes next), then release every live
+ * mapping at the backend. A reset of ours also starts again the counters
+ * that describe the device since its reset (BAD_BATCHES, the peaks).
+ * BQL held.
+ */
+void apple_dma_release_all(AppleDmaState *s, bool reset)
 {
+    apple_dma_set_gate(s, false);
     qemu_mutex_lock(&s->lock);
     if (s->core) {
         trace_apple_dma_reset(adma_core_stats(s->core)->live_maps);
-        adma_core_reset(s->core);
+        if (reset) {
+            adma_core_reset(s->core);
+        } else {
+            adma_core_release_all(s->core);
+        }
         if (s->dart) {
             dartsim_reset(s->dart);
         }
@@ -167,25 +174,43 @@ static void adma_release_all(AppleDmaState *s)
 
 /* ---- registers */
 
+/*
+ * drop-ppm: ignore this doorbell? The block stays as the guest wrote it
+ * (PENDING), as when a doorbell is lost; tests the guest's resending.
+ * splitmix64 over @drop_rng, seeded from @seed. Called with s->lock held.
+ */
+static bool adma_drop_doorbell(AppleDmaState *s)
+{
+    uint64_t z;
+
+    if (!s->drop_ppm) {
+        return false;
+    }
+    z = (s->drop_rng += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    z ^= z >> 31;
+    return z % 1000000 < s->drop_ppm;
+}
+
+/* Called with the BQL (never dropped here: see "Locking" above). */
 static void adma_doorbell(AppleDmaState *s, uint64_t cmd_gpa)
 {
     uint64_t before[ADMA_S__COUNT];
-    const struct adma_core_stats *st = adma_core_stats(s->core);
-    /*
-     * A batch may be long and needs nothing the BQL protects: a vCPU rings
-     * without it, so other vCPUs and the main loop run meanwhile. Anything
-     * else (a peer device's DMA, qtest) keeps the BQL: its caller may rely
-     * on it. The lock order, BQL before s->lock, holds either way.
-     */
-    bool bql = bql_locked() && current_cpu;
+    const struct adma_core_stats *st;
     /* refusals are traced per batch; count them only if someone listens */
     bool trace = trace_event_get_state_backends(TRACE_APPLE_DMA_REFUSAL);
     int status, i;
 
-    if (bql) {
-        bql_unlock();
-    }
     qemu_mutex_lock(&s->lock);
+    if (!s->core || adma_drop_doorbell(s)) {
+        /* unrealized, or injected: the block stays PENDING */
+        s->dropped += s->core != NULL;
+        qemu_mutex_unlock(&s->lock);
+        trace_apple_dma_doorbell(cmd_gpa, "dropped");
+        return;
+    }
+    st = adma_core_stats(s->core);
     if (trace) {
         memcpy(before, st->status, sizeof(before));
     }
@@ -197,16 +222,16 @@ static void adma_doorbell(AppleDmaState *s, uint64_t cmd_gpa)
         }
     }
     qemu_mutex_unlock(&s->lock);
-    if (bql) {
-        bql_lock();
-    }
     trace_apple_dma_doorbell(cmd_gpa, adma_status_name(status));
     apple_dma_iommu_flush_unmaps(s);
 }
 
 static uint32_t adma_managed_id(AppleDmaState *s)
 {
-    PCIDevice *m = apple_dma_managed(s);
+    PCIDevice *m;
+
+    BQL_LOCK_GUARD();   /* the object tree; a no-op when held, as today */
+    m = apple_dma_managed(s);
 
     /* an egpu needs no IOMMU of ours on its bus: it may sit on any bus */
     if (!m || !DEVICE(m)->realized || (!s->hd && pci_get_bus(m) != s->bus)) {
@@ -217,13 +242,22 @@ static uint32_t adma_managed_id(AppleDmaState *s)
            m->devfn;
 }
 
-/* A consistent copy of the core's counters. */
-static struct adma_core_stats adma_core_snapshot(AppleDmaState *s)
+/*
+ * A consistent copy of the core's counters and limits; zeros once the
+ * core is gone (unrealized).
+ */
+static struct adma_core_stats adma_core_snapshot(AppleDmaState *s,
+                                                 struct adma_core_config *cfg)
 {
-    struct adma_core_stats st;
+    struct adma_core_stats st = { 0 };
 
     qemu_mutex_lock(&s->lock);
-    st = *adma_core_stats(s->core);
+    if (s->core) {
+        st = *adma_core_stats(s->core);
+        *cfg = *adma_core_config(s->core);
+    } else {
+        memset(cfg, 0, sizeof(*cfg));
+    }
     qemu_mutex_unlock(&s->lock);
     return st;
 }
@@ -231,13 +265,16 @@ static struct adma_core_stats adma_core_snapshot(AppleDmaState *s)
 static uint64_t adma_mmio_read(void *opaque, hwaddr addr, unsigned size)
 {
     AppleDmaState *s = opaque;
-    const struct adma_core_config *cfg = adma_core_config(s->core);
+    struct adma_core_config c;
+    const struct adma_core_config *cfg = &c;
+    struct adma_core_stats st;
 
     if (size != 4) {
         qemu_log_mask(LOG_GUEST_ERROR, "%s: %u-byte read at 0x%" HWADDR_PRIx
                       "\n", TYPE_APPLE_DMA_PCI, size, addr);
         return 0;
     }
+    st = adma_core_snapshot(s, &c);
     switch (addr) {
     case ADMA_REG_MAGIC:
         return ADMA_MAGIC_VALUE;
@@ -245,7 +282,8 @@ static uint64_t adma_mmio_read(void *opaque, hwaddr addr, unsigned size)
         return ADMA_VERSION;
     case ADMA_REG_FEATURES:
         return ADMA_F_BATCH | ADMA_F_MULTISEG |
-               (s->dart_sim ? ADMA_F_IOMMU_SIM | ADMA_F_DIR : 0);
+               (s->dart_sim ? ADMA_F_IOMMU_SIM | ADMA_F_DIR : 0) |
+               (s->gate ? ADMA_F_GATE : 0);
     case ADMA_REG_MAX_BATCH:
         return cfg->max_batch;
     case ADMA_REG_MAX_SEGS:
@@ -264,13 +302,19 @@ static uint64_t adma_mmio_read(void *opaque, hwaddr addr, unsigned size)
     case ADMA_REG_LIMIT_MAPS:
         return cfg->max_maps;
     case ADMA_REG_LIVE_MAPS:
-        return adma_core_snapshot(s).live_maps;
+        return st.live_maps;
     case ADMA_REG_LIVE_BYTES_LO:
-        return (uint32_t)adma_core_snapshot(s).live_bytes;
+        return (uint32_t)st.live_bytes;
     case ADMA_REG_LIVE_BYTES_HI:
-        return adma_core_snapshot(s).live_bytes >> 32;
+        return st.live_bytes >> 32;
     case ADMA_REG_BAD_BATCHES:
-        return adma_core_snapshot(s).bad_batches;
+        return st.bad_batches;
+    case ADMA_REG_CONTROL:
+        return apple_dma_read_control(s);
+    case ADMA_REG_IOVA_END_LO:
+        return (uint32_t)s->iova_end;
+    case ADMA_REG_IOVA_END_HI:
+        return s->iova_end >> 32;
     default:
         qemu_log_mask(LOG_GUEST_ERROR, "%s: read of unknown register 0x%"
                       HWADDR_PRIx "\n", TYPE_APPLE_DMA_PCI, addr);
@@ -285,6 +329,10 @@ static void adma_mmio_write(void *opaque, hwaddr addr, uint64_t val,
 
     if (addr == ADMA_REG_DOORBELL && size == 8) {
         adma_doorbell(s, val);
+        return;
+    }
+    if (addr == ADMA_REG_CONTROL && size == 4) {
+        apple_dma_write_control(s, val);
         return;
     }
     /* a torn doorbell would name half an address: refuse it whole */
@@ -316,6 +364,7 @@ static void adma_get_stats(Object *obj, Visitor *v, const char *name,
     AppleDmaState *s = APPLE_DMA_PCI(obj);
     struct adma_core_stats cs = { 0 };
     struct dartsim_stats ds = { 0 };
+    uint64_t dropped, gated;
     const struct {
         const char *name;
         uint64_t *val;
@@ -330,6 +379,7 @@ static void adma_get_stats(Object *obj, Visitor *v, const char *name,
         { "req_unmap", &cs.requests[ADMA_STAT_UNMAP] },
         { "req_badop", &cs.requests[ADMA_STAT_BADOP] },
         { "refusals", &cs.refusals },
+        { "dropped", &dropped },
         { "dart_live_maps", &ds.live_maps },
         { "dart_live_bytes", &ds.live_bytes },
         { "dart_no_space", &ds.no_space },
@@ -337,11 +387,14 @@ static void adma_get_stats(Object *obj, Visitor *v, const char *name,
         { "dart_injected", &ds.injected },
         { "translations", &ds.translations },
         { "faults", &ds.faults },
+        { "gated", &gated },    /* DMA refused by the closed gate */
     };
     bool ok;
     size_t i;
 
     qemu_mutex_lock(&s->lock);
+    dropped = s->dropped;
+    gated = s->gated;
     if (s->core) {
         cs = *adma_core_stats(s->core);
     }
@@ -401,6 +454,11 @@ static bool adma_check_config(AppleDmaState *s, Error **errp)
         error_setg(errp, "max-batch must be at most %u", ADMA_MAX_BATCH);
         return false;
     }
+    if (s->drop_ppm > 1000000) {
+        error_setg(errp, "drop-ppm must be at most 1000000 (parts per "
+                   "million of doorbells to ignore)");
+        return false;
+    }
     return apple_dma_check_dart_config(&dc, errp);
 }
 
@@ -422,6 +480,11 @@ static void adma_realize(PCIDevice *pdev, Error **errp)
     if (!adma_check_config(s, errp)) {
         return;
     }
+    s->dma_on = !s->gate;       /* held off from the start: ADMA_F_GATE */
+    /* mappings name machine RAM by host address; no discards under them */
+    if (!adma_hostram_pin(OBJECT(s), errp)) {
+        return;
+    }
     s->bus = pci_get_bus(pdev);
     m = apple_dma_managed(s);
     if (apple_dma_is_egpu(m)) {
@@ -439,6 +502,7 @@ static void adma_realize(PCIDevice *pdev, Error **errp)
         return;
     }
     s->last_fault_page = ADMA_NO_PAGE;
+    s->drop_rng = s->seed;
     memory_region_init_io(&s->mmio, OBJECT(s), &adma_mmio_ops, s,
                           "apple-dma-mmio", ADMA_BAR0_SIZE);
     pci_register_bar(pdev, 0, PCI_BASE_ADDRESS_SPACE_MEMORY, &s->mmio);
@@ -449,7 +513,11 @@ static void adma_exit(PCIDevice *pdev)
     AppleDmaState *s = APPLE_DMA_PCI(pdev);
 
     apple_dma_iommu_unrealize(s);
-    adma_release_all(s);
+    apple_dma_release_all(s, true);
+    if (s->egpu) {
+        egpu_pci_set_unbind(s->egpu, NULL, NULL);
+    }
+    adma_hostram_unpin(OBJECT(s));
     qemu_mutex_lock(&s->lock);
     g_free(s->core);
     g_free(s->dart);
@@ -463,11 +531,16 @@ static void adma_exit(PCIDevice *pdev)
  * managed device stops its DMA (egpu-pci resets the function and clears
  * bus mastering), has run by then, whatever order the devices were
  * created in. Releasing earlier would leave the device DMAing into
- * unmapped IOVAs - on a Mac, a host panic.
+ * unmapped IOVAs - on a Mac, a host panic. The gate closes with them.
  */
 static void adma_reset_exit(Object *obj, ResetType type)
 {
-    adma_release_all(APPLE_DMA_PCI(obj));
+    AppleDmaClass *c = APPLE_DMA_PCI_GET_CLASS(obj);
+
+    if (c->parent_phases.exit) {
+        c->parent_phases.exit(obj, type);
+    }
+    apple_dma_release_all(APPLE_DMA_PCI(obj), true);
 }
 
 static void adma_instance_init(Object *obj)
@@ -484,6 +557,7 @@ static void adma_instance_finalize(Object *obj)
 {
     AppleDmaState *s = APPLE_DMA_PCI(obj);
 
+    adma_hostram_unpin(obj);    /* a realize that failed late */
     g_array_free(s->unmapped, true);
     qemu_mutex_destroy(&s->lock);
 }
@@ -508,6 +582,9 @@ static const Property adma_properties[] = {
     DEFINE_PROP_UINT32("fail-ppm", AppleDmaState, fail_ppm, 0),
     DEFINE_PROP_UINT64("msi-base", AppleDmaState, msi_base, 0),
     DEFINE_PROP_UINT64("msi-size", AppleDmaState, msi_size, 0),
+    /* off: protocol 1.0's device, DMA allowed from reset (no CONTROL) */
+    DEFINE_PROP_BOOL("gate", AppleDmaState, gate, true),
+    DEFINE_PROP_UINT32("drop-ppm", AppleDmaState, drop_ppm, 0),
 };
 
 static void adma_class_init(ObjectClass *klass, void *data)
@@ -515,6 +592,7 @@ static void adma_class_init(ObjectClass *klass, void *data)
     DeviceClass *dc = DEVICE_CLASS(klass);
     PCIDeviceClass *k = PCI_DEVICE_CLASS(klass);
     ResettableClass *rc = RESETTABLE_CLASS(klass);
+    AppleDmaClass *ac = APPLE_DMA_PCI_CLASS(klass);
 
     k->realize = adma_realize;
     k->exit = adma_exit;
@@ -522,7 +600,8 @@ static void adma_class_init(ObjectClass *klass, void *data)
     k->device_id = ADMA_PCI_DEVICE_ID;
     k->revision = ADMA_PCI_REVISION;
     k->class_id = ADMA_PCI_CLASS;
-    rc->phases.exit = adma_reset_exit;
+    resettable_class_set_parent_phases(rc, NULL, NULL, adma_reset_exit,
+                                       &ac->parent_phases);
     dc->vmsd = &adma_vmstate;
     dc->desc = "Apple DART DMA-mapping paravirtual device";
     /* the managed device's DMA address space is chosen when it is plugged */
@@ -535,6 +614,7 @@ static const TypeInfo adma_info = {
     .name = TYPE_APPLE_DMA_PCI,
     .parent = TYPE_PCI_DEVICE,
     .instance_size = sizeof(AppleDmaState),
+    .class_size = sizeof(AppleDmaClass),
     .instance_init = adma_instance_init,
     .instance_finalize = adma_instance_finalize,
     .class_init = adma_class_init,

@@ -6,9 +6,10 @@
  * Threads and locks: simgpu serialises itself with @lock (env.lock). The
  * engine thread ("egpu-engine") sleeps on @wake until kicked, then calls
  * simgpu_run() with a budget until the ring is empty. Its DMA reads and
- * writes plain guest RAM only, through RCU, never MMIO: an MMIO access
- * would take the BQL while @lock is held, and a vCPU holding the BQL takes
- * @lock for every BAR access (order: BQL -> @lock -> @wake_lock).
+ * writes machine RAM only, by host address through the host-RAM address
+ * space (RCU), never MMIO: an MMIO access would take the BQL while @lock
+ * is held, and a vCPU holding the BQL takes @lock for every BAR access
+ * (order: BQL -> @lock -> @wake_lock).
  *
  * Copyright (c) egpu-vm authors
  *
@@ -21,8 +22,8 @@
 #include "qemu/thread.h"
 #include "qemu/units.h"
 #include "qapi/error.h"
-#include "exec/address-spaces.h"
 #include "apple-dma-pci.h"
+#include "apple-dma-hostram.h"
 #include "egpu-pci.h"
 #include "trace.h"
 
@@ -47,12 +48,14 @@ typedef struct EgpuSim {
 } EgpuSim;
 
 /*
- * The DART translated an IOVA to a guest-physical address: copy there.
- * Anything but plain RAM fails the access (as a master abort would).
+ * The DART translated an IOVA to the host address of machine RAM that
+ * apple-dma-pci validated at map time (apple-dma-hostram.h): copy there,
+ * whatever the guest has done to its physical map since. Anything else
+ * fails the access (as a master abort would); MMIO is never reached.
  */
 static int egpu_sim_dma(uint64_t addr, void *buf, size_t len, bool is_write)
 {
-    return apple_dma_ram_rw(&address_space_memory, addr, buf, len, is_write);
+    return adma_hostram_rw(addr, buf, len, is_write);
 }
 
 static int egpu_sim_dma_read(void *opaque, uint64_t addr, void *buf,
@@ -163,14 +166,14 @@ struct hostdev *egpu_simgpu_open(EgpuPciState *s, Error **errp)
         .vram_size = s->vram_size,
         .msix_vectors = s->msix_vectors,
         .intx = s->intx,
-        .dma_addr = HOSTDEV_DMA_GPA,
+        .dma_addr = HOSTDEV_DMA_HVA,    /* as the dext: host memory */
         .dart = s->dart,
     };
     EgpuSim *e;
     struct simgpu_env env;
     size_t size;
 
-    if (!egpu_sim_check(s, errp)) {
+    if (!egpu_sim_check(s, errp) || !adma_hostram_init(errp)) {
         return NULL;
     }
     size = simgpu_size(&cfg);

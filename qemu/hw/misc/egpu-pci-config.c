@@ -7,7 +7,8 @@
  * capability links are QEMU's; MSI and MSI-X are emulated by msi.c and
  * msix.c at the function's offsets (the function learns the mode through
  * hostdev irq_set()); the command register is QEMU's and written through,
- * so Bus Master Enable gates the function's DMA; everything else (the PCIe
+ * so Bus Master Enable gates the function's DMA (withheld while a managing
+ * apple-dma-pci's gate is closed); everything else (the PCIe
  * capability, vendor capabilities, extended space) is the function's.
  * DevCtl "Initiate FLR" is caught: pci_device_reset() resets the emulated
  * state and, through the reset handler, the function.
@@ -98,6 +99,7 @@ void egpu_config_write(PCIDevice *pdev, uint32_t addr, uint32_t val, int len)
 {
     EgpuPciState *s = EGPU_PCI(pdev);
     uint32_t flr_byte = s->pcie_cap + PCI_EXP_DEVCTL + 1;
+    uint32_t fval;              /* what the function is told */
     bool flr = false;
     int i, j;
 
@@ -108,6 +110,11 @@ void egpu_config_write(PCIDevice *pdev, uint32_t addr, uint32_t val, int len)
         flr = val & bit;
         val &= ~bit;            /* the reset is ours to do, below */
     }
+    fval = val;
+    if (s->dma_held && range_covers_byte(addr, len, PCI_COMMAND)) {
+        /* apple-dma-pci's gate is closed: no bus mastering yet */
+        fval &= ~((uint32_t)PCI_COMMAND_MASTER << (8 * (PCI_COMMAND - addr)));
+    }
     /* runs of forwarded bytes, in aligned pieces */
     for (i = 0; i < len; i = j) {
         j = i + 1;
@@ -117,7 +124,7 @@ void egpu_config_write(PCIDevice *pdev, uint32_t addr, uint32_t val, int len)
         while (j < len && s->fwd[addr + j]) {
             j++;
         }
-        egpu_cfg_backend_write(s, addr + i, val >> (8 * i), j - i);
+        egpu_cfg_backend_write(s, addr + i, fval >> (8 * i), j - i);
     }
     pci_default_write_config(pdev, addr, val, len);
     if (flr) {
@@ -126,6 +133,22 @@ void egpu_config_write(PCIDevice *pdev, uint32_t addr, uint32_t val, int len)
         pci_device_reset(pdev);
     }
     egpu_update_irq_mode(s);
+}
+
+/* apple-dma-pci's gate: bus mastering at the function follows it */
+void egpu_pci_hold_dma(EgpuPciState *s, bool hold)
+{
+    uint16_t cmd = pci_get_word(PCI_DEVICE(s)->config + PCI_COMMAND);
+
+    if (s->dma_held == hold) {
+        return;
+    }
+    s->dma_held = hold;
+    /* without Bus Master Enable from the guest there is nothing to change */
+    if (s->hd && (cmd & PCI_COMMAND_MASTER)) {
+        egpu_cfg_backend_write(s, PCI_COMMAND,
+                               hold ? cmd & ~PCI_COMMAND_MASTER : cmd, 2);
+    }
 }
 
 /* ---- capabilities */

@@ -312,10 +312,14 @@ static void egpu_irq_quiesce(EgpuPciState *s)
 static void egpu_reset_hold(Object *obj, ResetType type)
 {
     EgpuPciState *s = EGPU_PCI(obj);
+    EgpuPciClass *c = EGPU_PCI_GET_CLASS(obj);
     PCIDevice *pdev = PCI_DEVICE(obj);
     uint32_t how, done = 0;
     int err = HOSTDEV_E_NOTSUP;
 
+    if (c->parent_phases.hold) {
+        c->parent_phases.hold(obj, type);
+    }
     if (!s->hd) {
         return;
     }
@@ -345,7 +349,7 @@ static void egpu_get_stats(Object *obj, Visitor *v, const char *name,
     EgpuPciState *s = EGPU_PCI(obj);
     struct simgpu_stats gs = { 0 };
     struct dartsim_stats ds = { 0 };
-    uint64_t kind = s->irq_kind;
+    uint64_t kind = s->irq_kind, held = s->dma_held;
     const struct {
         const char *name;
         uint64_t *val;
@@ -355,6 +359,7 @@ static void egpu_get_stats(Object *obj, Visitor *v, const char *name,
         { "irqs_msi", &s->irqs_msi }, { "intx_changes", &s->intx_changes },
         { "irqs_ignored", &s->irqs_ignored }, { "resets", &s->resets },
         { "flrs_requested", &s->flrs_requested },
+        { "bus_master_held", &held },   /* apple-dma-pci's gate closed */
         { "doorbells", &gs.doorbells, 1 }, { "cmds", &gs.cmds, 1 },
         { "fences", &gs.fences, 1 }, { "irqs", &gs.irqs, 1 },
         { "irqs_dropped", &gs.irqs_dropped, 1 },
@@ -441,8 +446,13 @@ static bool egpu_check_sim_only(EgpuPciState *s, Error **errp)
 static void egpu_unrealize_all(EgpuPciState *s)
 {
     PCIDevice *pdev = PCI_DEVICE(s);
+    void (*unbind)(void *) = s->unbind;
     int i;
 
+    s->unbind = NULL;
+    if (unbind) {
+        unbind(s->unbind_opaque);
+    }
     if (s->hd) {
         egpu_irq_quiesce(s);
     }
@@ -521,6 +531,12 @@ struct hostdev *egpu_pci_hostdev(EgpuPciState *s)
     return DEVICE(s)->realized ? s->hd : NULL;
 }
 
+void egpu_pci_set_unbind(EgpuPciState *s, void (*fn)(void *), void *opaque)
+{
+    s->unbind = fn;
+    s->unbind_opaque = opaque;
+}
+
 /* The function's state lives in the host: nothing here can move. */
 static const VMStateDescription egpu_vmstate = {
     .name = TYPE_EGPU_PCI,
@@ -551,12 +567,14 @@ static void egpu_class_init(ObjectClass *klass, void *data)
     DeviceClass *dc = DEVICE_CLASS(klass);
     PCIDeviceClass *k = PCI_DEVICE_CLASS(klass);
     ResettableClass *rc = RESETTABLE_CLASS(klass);
+    EgpuPciClass *ec = EGPU_PCI_CLASS(klass);
 
     k->realize = egpu_realize;
     k->exit = egpu_exit;
     k->config_read = egpu_config_read;
     k->config_write = egpu_config_write;
-    rc->phases.hold = egpu_reset_hold;
+    resettable_class_set_parent_phases(rc, NULL, egpu_reset_hold, NULL,
+                                       &ec->parent_phases);
     dc->vmsd = &egpu_vmstate;
     dc->desc = "Host PCI function passed through (egpu-vm host-device "
                "interface)";
@@ -570,6 +588,7 @@ static const TypeInfo egpu_info = {
     .name = TYPE_EGPU_PCI,
     .parent = TYPE_PCI_DEVICE,
     .instance_size = sizeof(EgpuPciState),
+    .class_size = sizeof(EgpuPciClass),
     .instance_init = egpu_instance_init,
     .class_init = egpu_class_init,
     .interfaces = (InterfaceInfo[]) {

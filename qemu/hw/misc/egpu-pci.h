@@ -36,7 +36,7 @@
 #include "apple-dma/simgpu.h"
 
 #define TYPE_EGPU_PCI "egpu-pci"
-OBJECT_DECLARE_SIMPLE_TYPE(EgpuPciState, EGPU_PCI)
+OBJECT_DECLARE_TYPE(EgpuPciState, EgpuPciClass, EGPU_PCI)
 
 /* One BAR: what the guest maps, and the backend region inside it. */
 typedef struct EgpuBar {
@@ -76,6 +76,19 @@ struct EgpuPciState {
     uint32_t cfg_size;
     uint8_t pcie_cap;           /* 0: hidden or absent */
     bool has_flr;               /* DevCap says FLR: DevCtl bit 15 traps */
+    /*
+     * apple-dma-pci's gate is closed: bus mastering is withheld from the
+     * function whatever the guest writes (pdev->config keeps the guest's
+     * value, applied when the gate opens). BQL.
+     */
+    bool dma_held;
+    /*
+     * apple-dma-pci's unbind hook, run first thing when the function goes
+     * (unplug, a powered-off root port): its mappings are released through
+     * the function's DART while it is still open.
+     */
+    void (*unbind)(void *opaque);
+    void *unbind_opaque;
 
     /* interrupt mode the backend delivers in (BQL) */
     enum hostdev_irq_kind irq_kind;
@@ -97,6 +110,11 @@ struct EgpuPciState {
     uint64_t irqs_ignored;      /* arrived with no matching mode enabled */
     uint64_t resets;
     uint64_t flrs_requested;
+};
+
+struct EgpuPciClass {
+    PCIDeviceClass parent_class;
+    ResettablePhases parent_phases;
 };
 
 typedef struct EgpuBackend {
@@ -135,5 +153,9 @@ void egpu_update_irq_mode(EgpuPciState *s);
 
 /* The realized function, or NULL (not realized yet, or realize failed). */
 struct hostdev *egpu_pci_hostdev(EgpuPciState *s);
+/* The gate of apple-dma-pci: hold the function's DMA off, or let it. BQL. */
+void egpu_pci_hold_dma(EgpuPciState *s, bool hold);
+/* Call fn(opaque) when the function is about to go (NULL: no more). BQL. */
+void egpu_pci_set_unbind(EgpuPciState *s, void (*fn)(void *), void *opaque);
 
 #endif

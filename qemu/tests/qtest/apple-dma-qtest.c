@@ -45,6 +45,11 @@ uint32_t adma_reg(AdmaQTest *t, uint64_t off)
     return qpci_io_readl(t->adma, t->bar, off);
 }
 
+void adma_control(AdmaQTest *t, uint32_t val)
+{
+    qpci_io_writel(t->adma, t->bar, ADMA_REG_CONTROL, val);
+}
+
 QDict *dev_stats(QTestState *qts, const char *path)
 {
     QDict *rsp = qtest_qmp(qts, "{'execute': 'qom-get', 'arguments': {"

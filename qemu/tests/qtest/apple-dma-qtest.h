@@ -53,6 +53,8 @@ void adma_enable(AdmaQTest *t);
 void adma_quit(AdmaQTest *t);
 
 uint32_t adma_reg(AdmaQTest *t, uint64_t off);
+/* Write CONTROL: ADMA_CTRL_DMA_ON opens the gate to the managed DMA. */
+void adma_control(AdmaQTest *t, uint32_t val);
 
 /* The "stats" property of the device at QOM path, and one member of it. */
 QDict *dev_stats(QTestState *qts, const char *path);

@@ -97,7 +97,8 @@ static void test_registers(void)
     g_assert_cmphex(adma_reg(a, ADMA_REG_MAGIC), ==, ADMA_MAGIC_VALUE);
     g_assert_cmphex(adma_reg(a, ADMA_REG_VERSION), ==, ADMA_VERSION);
     g_assert_cmphex(adma_reg(a, ADMA_REG_FEATURES), ==, ADMA_F_BATCH |
-                    ADMA_F_MULTISEG | ADMA_F_DIR | ADMA_F_IOMMU_SIM);
+                    ADMA_F_MULTISEG | ADMA_F_DIR | ADMA_F_IOMMU_SIM |
+                    ADMA_F_GATE);
     g_assert_cmpuint(adma_reg(a, ADMA_REG_MAX_BATCH), ==,
                      ADMA_CORE_DEFAULT_MAX_BATCH);
     g_assert_cmpuint(adma_reg(a, ADMA_REG_MAX_SEGS), ==, ADMA_MAX_SEGS);
@@ -333,9 +334,10 @@ static void test_injected(void)
     adma_stop(a);
 }
 
-/* Enable edu (the managed device) and map its registers. */
+/* Enable edu (the managed device), open the gate, map its registers. */
 static QPCIBar edu_enable(AdmaQTest *a)
 {
+    adma_control(a, ADMA_CTRL_DMA_ON);
     qpci_device_enable(a->dev);
     return qpci_iomap(a->dev, 0, NULL);
 }
@@ -435,7 +437,8 @@ static void test_reset(void)
     adma_check_stats(a);
 
     qtest_system_reset(a->qts);
-    a->live = a->live_bytes = 0;
+    /* a reset starts the peaks and BAD_BATCHES again */
+    a->live = a->live_bytes = a->peak = a->peak_bytes = a->bad_batches = 0;
     adma_enable(a);
     edu = edu_enable(a);
     adma_check_stats(a);

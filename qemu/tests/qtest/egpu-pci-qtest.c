@@ -88,6 +88,7 @@ static uint64_t dma_map(Gpu *g, uint64_t gpa, uint64_t len, uint8_t dir)
 
 void gpu_engine_start(Gpu *g)
 {
+    adma_control(&g->t, ADMA_CTRL_DMA_ON);      /* the gate: DMA from now */
     g->ring_iova = dma_map(g, RING_GPA, RING_SIZE * 64, ADMA_DIR_TO_DEVICE);
     g->fence_iova = dma_map(g, FENCE_GPA, 0x4000, ADMA_DIR_FROM_DEVICE);
     g->data_iova = dma_map(g, DATA_GPA, 0x4000, ADMA_DIR_BIDIRECTIONAL);

@@ -58,7 +58,10 @@ bool gpu_wait_for(Gpu *g, bool (*cond)(Gpu *, uint64_t), uint64_t arg);
 /* Is the 32-bit word at gpa val within the timeout? */
 bool gpu_ram_becomes(Gpu *g, uint64_t gpa, uint32_t val);
 
-/* Map ring, fence and data pages through apple-dma-pci; start the ring. */
+/*
+ * Open apple-dma-pci's gate, map ring, fence and data pages through it;
+ * start the ring.
+ */
 void gpu_engine_start(Gpu *g);
 /* Queue one command and ring; wait for the engine. Returns STATUS. */
 uint32_t gpu_engine_run(Gpu *g, uint32_t op, uint32_t flags, uint64_t src,
