@@ -48,7 +48,7 @@ UNIT_BINS := $(addprefix $(BUILD)/unit/,$(UNIT_TESTS))
 HEADERS := $(wildcard protocol/*.h host/*.h tests/unit/*.h guest/core/*.h) \
 	$(wildcard dext/core/*.h tests/iokit-shim/*.h shim/IOKit/*.h shim/IOKit/darwin/*/*.h)
 
-.PHONY: all test unit portable fuzz-smoke qemu qtest module vmtest demo bench \
+.PHONY: all test unit portable fuzz-smoke qemu qtest module module-newest vmtest demo bench \
 	darwin deps-unit clean
 
 all: unit
@@ -116,7 +116,15 @@ module:
 	@scripts/deps.sh module
 	@guest/build.sh
 	@guest/build.sh --module simgpu_test
+	@guest/build.sh --module uvm_standin
 	@guest/build.sh --checkpatch
+
+# the newest kernel headers Debian offers, and a compile check of the
+# map_phys code against them edited to mainline's >= 6.19 dma_map_ops
+# (guest/build.sh: "mapphys"); also part of `module`
+module-newest:
+	@scripts/deps.sh module
+	@guest/build.sh newest-amd64 newest-arm64 mapphys-amd64
 
 vmtest: qemu module
 	@scripts/deps.sh vm

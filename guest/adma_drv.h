@@ -4,7 +4,7 @@
  *
  * One struct adma_dev per apple-dma-pci device. Its managed device gets the
  * one const adma_dma_ops; an op finds its instance by the device it is called
- * for (adma_from_dev(), a short table: a machine has few of these devices).
+ * for (adma_from_dev(), a short table under RCU: a machine has few of these).
  */
 #ifndef ADMA_DRV_H
 #define ADMA_DRV_H
@@ -12,8 +12,11 @@
 #include <linux/atomic.h>
 #include <linux/device.h>
 #include <linux/dma-map-ops.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
 #include <linux/notifier.h>
 #include <linux/pci.h>
+#include <linux/rcupdate.h>
 #include <linux/spinlock.h>
 
 #include "adma_kconf.h"
@@ -42,6 +45,29 @@ struct adma_stats {
 	atomic64_t unmap_errors;	/* unmaps of unknown addresses */
 	atomic64_t mask_refusals;	/* IOVAs beyond the device's mask */
 	atomic64_t resource_refusals;	/* map_resource/MMIO asked */
+	/* answers unfit for the caller (mask, IOVA 0, boundary, alignment) */
+	atomic64_t remaps;		/* remapped privately */
+	atomic64_t unfit;		/* still unfit after retries: refused */
+	atomic64_t late_ops;		/* ops after the device left us */
+	atomic64_t unmaps_kept;		/* unmap answers not trusted: kept */
+	atomic64_t unmaps_resent;	/* kept unmaps sent again */
+	atomic64_t unmaps_lost;		/* kept unmaps given up on */
+	atomic64_t maps_undone;		/* OK maps in a failed block, undone */
+	atomic64_t release_all;		/* RELEASE_ALL written */
+};
+
+/*
+ * Unmaps whose answer cannot be trusted (PENDING, or any answer of a block
+ * that is not OK): the host may still hold the mapping. They are sent again
+ * before the next batch and at remove, ADMA_PEND_TRIES times at most.
+ */
+#define ADMA_PEND_MAX	64
+#define ADMA_PEND_TRIES	16
+
+struct adma_pend {
+	u64 handle[ADMA_PEND_MAX];
+	u8 tries[ADMA_PEND_MAX];
+	unsigned int n;
 };
 
 /* The doorbell channel: command block + arrays in guest RAM. */
@@ -64,6 +90,7 @@ struct adma_dev {
 	u32 version, features, max_batch, max_segs, page_shift;
 	u64 limit_bytes;
 	u32 limit_maps;
+	u64 iova_end;			/* one past the highest IOVA; 0: unknown */
 
 	/*
 	 * lock protects coal, chan and the scratch arrays: every map and
@@ -77,40 +104,79 @@ struct adma_dev {
 	struct coal_ubuf *subuf;
 	u64 *spending;			/* handles to unmap after a map */
 	unsigned int npending;
+	struct adma_pend pend;		/* unmaps to send again */
+	u64 resend[ADMA_PEND_MAX];	/* scratch of adma_pend_flush() */
 
 	struct adma_stats stats;
 	struct dentry *dbg;
 	struct notifier_block bus_nb;
+	struct notifier_block pm_nb;
+	struct device_link *link;	/* managed consumes us: PM, shutdown */
+
+	/*
+	 * life serialises the managed device's changes (hot-unplug, re-plug)
+	 * with remove. managed, gone, managed_gone and dead are written under
+	 * lock too: an op for gone, or for managed while managed_gone or dead
+	 * is set, does nothing but count (late_ops), and adma_host_map()
+	 * checks them again under lock, so an op that raced past adma_get()
+	 * maps nothing either.
+	 */
+	struct mutex life;
+	struct list_head grave;		/* on adma_graveyard after remove */
+	struct pci_dev *gone;		/* removed from the bus, referenced */
+	u32 m_domain, m_bus, m_devfn;	/* whom to adopt on re-plug */
 	bool managed_gone;		/* removed from the bus under us */
+	bool dead;			/* remove has begun: ops refused */
 	bool noncoherent;		/* found so at bind: maps refused */
 	bool bus_nb_registered;
+	bool pm_nb_registered;
 	bool installed;			/* our ops are (meant to be) on */
 };
 
 /*
- * Devices with our ops installed. A slot is filled before the ops go on and
- * emptied after they are off and the managed device's driver is unbound:
- * ops run only while that driver is bound, so they always find their slot.
+ * Devices with our ops installed, published with RCU: a slot is filled
+ * before the ops go on and emptied after they are off. Ops look their
+ * instance up under rcu_read_lock() (adma_get() in ops.c) and use it after:
+ * so remove never frees an instance, it marks it dead and leaves it on a
+ * graveyard that module exit frees (main.c), when no op can run our code.
  */
 #define ADMA_MAX_DEVS	8
-extern struct adma_dev *adma_devs[ADMA_MAX_DEVS];
+extern struct adma_dev __rcu *adma_devs[ADMA_MAX_DEVS];
 
+/* The instance dev belongs to (managed now or gone); under rcu_read_lock(). */
 static inline struct adma_dev *adma_from_dev(struct device *dev)
 {
 	unsigned int i;
 
 	for (i = 0; i < ADMA_MAX_DEVS; i++) {
-		struct adma_dev *a = READ_ONCE(adma_devs[i]);
+		struct adma_dev *a = rcu_dereference(adma_devs[i]);
+		struct pci_dev *m, *g;
 
-		if (a && &a->managed->dev == dev)
+		if (!a)
+			continue;
+		m = READ_ONCE(a->managed);
+		g = READ_ONCE(a->gone);
+		if ((m && &m->dev == dev) || (g && &g->dev == dev))
 			return a;
 	}
 	return NULL;
 }
 
+/* May an op for dev use a (map, unmap through the host)? */
+static inline bool adma_alive(struct adma_dev *a, struct device *dev)
+{
+	struct pci_dev *m = READ_ONCE(a->managed);
+
+	return !READ_ONCE(a->dead) && !READ_ONCE(a->managed_gone) &&
+	       m && &m->dev == dev;
+}
+
 /* chan.c */
 int adma_chan_init(struct adma_dev *a);
 void adma_chan_fini(struct adma_dev *a);
+int adma_chan_ping(struct adma_dev *a);
+void adma_control(struct adma_dev *a, u32 ctrl);
+unsigned int adma_pend_flush(struct adma_dev *a);
 void adma_host_map(void *ctx, struct coal_host_req *req, unsigned int n);
 void adma_host_unmap(void *ctx, const u64 *handle, unsigned int n);
 int adma_status_errno(u32 status);
@@ -118,6 +184,20 @@ const char *adma_status_str(u32 status);
 
 /* ops.c */
 extern const struct dma_map_ops adma_dma_ops;
+
+/* ram.c: System RAM snapshot for coal_env.window_ok */
+int adma_ram_get(void);
+void adma_ram_put(void);
+bool adma_ram_window_ok(void *ctx, u64 gpa, u64 len);
+
+/* managed.c */
+int adma_find_managed(struct adma_dev *a);
+int adma_install(struct adma_dev *a);
+void adma_attach(struct adma_dev *a);
+bool adma_fence(struct adma_dev *a);
+void adma_release_leftovers(struct adma_dev *a);
+void adma_uninstall(struct adma_dev *a);
+void adma_warn_siblings(struct adma_dev *a);
 
 /* stats.c */
 void adma_debugfs_init(struct adma_dev *a);
@@ -133,5 +213,8 @@ u64 adma_uvm_forced(void);
 void adma_tso_init(struct adma_dev *a);
 void adma_tso_fini(void);
 u64 adma_tso_answers(void);
+void adma_dczva_init(void);
+void adma_dczva_fini(void);
+u64 adma_dczva_emulated(void);
 
 #endif /* ADMA_DRV_H */

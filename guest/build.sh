@@ -2,8 +2,15 @@
 # guest/build.sh - build our out-of-tree kernel modules against Debian kernel
 # headers, -Werror and free of warnings:
 #   apple_dma     guest/ (default), for every TARGET
-#   simgpu_test   tests/vm/gpu/, simgpu's guest test driver, for the stable
-#                 kernels the VM tests boot
+#   simgpu_test   tests/vm/gpu/, simgpu's guest test driver, for the
+#                 kernels the VM tests boot (stable and bpo)
+#   uvm_standin   tests/vm/uvm_standin/, a stand-in for NVIDIA's
+#                 nvUvmInterfaceMemoryAllocSys (the UVM quirk's VM test), for
+#                 the kernels the VM tests boot
+#   adma_hostile  tests/vm/hostile/, a hostile guest of apple-dma-pci (the
+#                 hostile-* VM scenarios), for the stable amd64 kernel
+#   adma_selftest tests/vm/selftest/, the DMA API's promises from every
+#                 context (the selftest* VM scenarios), stable kernels
 #
 #   guest/build.sh [--module NAME] [TARGET...]
 #                                     build (default: the module's targets)
@@ -15,12 +22,24 @@
 #                                     older than its sources
 #   guest/build.sh --list             targets and their kernel versions
 #   guest/build.sh --checkpatch       checkpatch.pl --no-tree on guest/,
-#                                     tests/vm/gpu/ and the coalescer test
+#                                     tests/vm/gpu/, tests/vm/hostile/ and
+#                                     the coalescer test
 #   guest/build.sh --dkms-tree DIR    lay out apple_dma's DKMS source tree in DIR
 #
-# TARGET is SERIES-ARCH: stable-amd64 stable-arm64 bpo-amd64 bpo-arm64.
-# "stable" is bookworm's kernel (the one `apt-get download linux-image-ARCH`
-# fetches), "bpo" the newest in bookworm-backports.
+# TARGET is SERIES-ARCH: stable-amd64 stable-arm64 bpo-amd64 bpo-arm64
+# newest-amd64 newest-arm64 mapphys-amd64.
+# "stable" is the release's kernel (the one `apt-get download
+# linux-image-ARCH` fetches; bookworm: 6.1), "bpo" the one its -backports
+# suite's linux-image-ARCH depends on (the suite named after the codename in
+# /etc/os-release; bookworm-backports: 6.12), "newest" the highest-versioned
+# linux-headers-<kver>-ARCH any configured suite offers (rt and cloud
+# flavours aside; here bookworm-security's 6.12 point releases).
+# "mapphys" is a compile check only, labelled as such: the newest headers
+# with struct dma_map_ops edited to mainline's >= 6.19 layout (map_phys and
+# unmap_phys instead of map_page/unmap_page and map_resource/unmap_resource,
+# DMA_ATTR_MMIO defined), so kconf.sh selects our map_phys code and it is
+# compiled and modpost-checked; no such kernel exists here to load it into.
+# Its .ko goes to build/guest/<kver>-ARCH-mapphys/.
 #
 # Headers are never installed: the linux-headers, -common and linux-kbuild
 # packages are fetched with apt-get download and unpacked with dpkg-deb into
@@ -35,7 +54,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
 cache=${EGPU_CACHE:-$HOME/.cache/egpu-vm}/kernels
 out=$top/build/guest
-all_targets=(stable-amd64 stable-arm64 bpo-amd64 bpo-arm64)
+all_targets=(stable-amd64 stable-arm64 bpo-amd64 bpo-arm64 newest-amd64 newest-arm64
+	mapphys-amd64)
 host_arch=amd64
 
 log() { echo "guest/build.sh: $*" >&2; }
@@ -92,10 +112,16 @@ apt_download() { # ARCH DIR pkg...
 # ---- kernel resolution ---------------------------------------------------
 
 series_opts() { # SERIES
+	local codename
 	case $1 in
-	stable) ;;
-	bpo) echo "-t bookworm-backports" ;;
-	*) die "unknown series '$1' (stable or bpo)" ;;
+	stable|newest|mapphys) ;;
+	bpo)
+		# shellcheck disable=SC1091 # the machine's own release file
+		codename=$(. /etc/os-release 2>/dev/null && echo "${VERSION_CODENAME:-}")
+		[ -n "$codename" ] || die "no VERSION_CODENAME in /etc/os-release"
+		echo "-t $codename-backports"
+		;;
+	*) die "unknown series '$1' (stable, bpo, newest or mapphys)" ;;
 	esac
 }
 
@@ -103,6 +129,14 @@ series_opts() { # SERIES
 kver() {
 	local series=$1 arch=$2 img
 	[ "$arch" = arm64 ] && arm64_lists
+	if [ "$series" = newest ] || [ "$series" = mapphys ]; then
+		img=$(apt_cache "$arch" search --names-only "^linux-headers-[0-9][^ ]*-$arch\$" 2>/dev/null |
+			awk '{ print $1 }' | grep -Ev -- '-(rt|cloud)-' |
+			sed 's/^linux-headers-//' | sort -V | tail -n1)
+		[ -n "$img" ] || die "no linux-headers-*-$arch package known to apt"
+		echo "$img"
+		return
+	fi
 	# shellcheck disable=SC2046
 	img=$(apt_cache "$arch" $(series_opts "$series") depends "linux-image-$arch" 2>/dev/null |
 		awk '$1 == "Depends:" && $2 ~ /^linux-image-[0-9]/ { print $2; exit }')
@@ -166,16 +200,31 @@ module() {
 	simgpu_test)
 		mod_dir=tests/vm/gpu
 		mod_extra=(host/simgpu_hw.h)
+		mod_targets=(stable-amd64 stable-arm64 bpo-amd64 bpo-arm64)
+		;;
+	uvm_standin)
+		mod_dir=tests/vm/uvm_standin
+		mod_extra=()
+		mod_targets=(stable-amd64 stable-arm64 bpo-amd64 bpo-arm64)
+		;;
+	adma_hostile)
+		mod_dir=tests/vm/hostile
+		mod_extra=(protocol/apple_dma.h)
+		mod_targets=(stable-amd64)
+		;;
+	adma_selftest)
+		mod_dir=tests/vm/selftest
+		mod_extra=()
 		mod_targets=(stable-amd64 stable-arm64)
 		;;
-	*) die "unknown module '$name' (apple_dma or simgpu_test)" ;;
+	*) die "unknown module '$name' (apple_dma, simgpu_test, adma_hostile or uvm_standin)" ;;
 	esac
 }
 
 # The module's sources, relative to the top of the repository.
 sources() {
 	(cd "$top" && find "$mod_dir" -name '*.[ch]' -o -name Kbuild -o -name Makefile -o -name '*.sh')
-	printf '%s\n' "${mod_extra[@]}"
+	[ ${#mod_extra[@]} -eq 0 ] || printf '%s\n' "${mod_extra[@]}"
 }
 
 # stage OBJ: the sources laid out as in the repository (M= builds in place).
@@ -207,9 +256,14 @@ build_one() { # TARGET -> prints "TARGET KVER KO"
 	case $arch in amd64|arm64) ;; *) die "unknown target '$target'" ;; esac
 	kv=$(kver "$series" "$arch") || return 1
 	tree=$(fetch "$series" "$arch" "$kv") || return 1
+	local label=$arch
+	if [ "$series" = mapphys ]; then
+		tree=$(mapphys_tree "$tree" "$kv") || return 1
+		label=$arch-mapphys
+	fi
 	kdir=$tree/usr/src/linux-headers-$kv
-	obj=$out/obj/$kv-$arch/$name
-	ko=$(ko_path "$kv" "$arch")
+	obj=$out/obj/$kv-$label/$name
+	ko=$(ko_path "$kv" "$label")
 	logf=${ko%.ko}.log
 	stage "$obj"
 	mkdir -p "$(dirname "$ko")"
@@ -234,6 +288,36 @@ build_one() { # TARGET -> prints "TARGET KVER KO"
 	[ "${vm%% *}" = "$kv" ] || { log "FAILED: $ko has vermagic '$vm'"; return 1; }
 	grep '^#define ADMA_HAVE' "$obj/$mod_dir/adma_kconf.h" 2>/dev/null | sed "s/^/  $kv-$arch: /" >&2 || true
 	echo "$target $kv $ko"
+}
+
+# mapphys_tree TREE KVER: a copy of TREE (hard links) whose dma_map_ops has
+# mainline's >= 6.19 shape; prints it. Edited files are written anew (sed -i
+# and perl -i replace the file), so TREE itself is never changed.
+mapphys_tree() {
+	local tree=$1 kv=$2 copy=$1-mapphys ops api
+	if [ -f "$copy/.complete" ]; then
+		echo "$copy"
+		return
+	fi
+	log "making the map_phys overlay of $kv (a compile check, not a real >= 6.19 tree)"
+	rm -rf "$copy"
+	cp -al "$tree" "$copy"
+	rm -f "$copy/.complete"
+	sed -i "s|include $tree/usr/src/|include $copy/usr/src/|" "$copy/usr/src/linux-headers-$kv/Makefile"
+	ops=$(find "$copy/usr/src" -path '*/include/linux/dma-map-ops.h' | head -n1)
+	api=$(find "$copy/usr/src" -path '*/include/linux/dma-mapping.h' | head -n1)
+	[ -n "$ops" ] && [ -n "$api" ] || die "no dma-map-ops.h/dma-mapping.h under $copy"
+	perl -0pi -e '
+		s/dma_addr_t \(\*map_page\)\([^;]*;/dma_addr_t (*map_phys)(struct device *dev, phys_addr_t phys,\n\t\t\tsize_t size, enum dma_data_direction dir,\n\t\t\tunsigned long attrs);/s or die "no map_page\n";
+		s/void \(\*unmap_page\)\(/void (*unmap_phys)(/ or die "no unmap_page\n";
+		s/\tdma_addr_t \(\*map_resource\)\([^;]*;\n//s or die "no map_resource\n";
+		s/\tvoid \(\*unmap_resource\)\([^;]*;\n//s or die "no unmap_resource\n";
+	' "$ops" || die "cannot edit $ops into the map_phys layout"
+	grep -q 'define DMA_ATTR_MMIO' "$api" ||
+		perl -0pi -e 's/(#define DMA_ATTR_PRIVILEGED[^\n]*\n)/$1\n\/* mainline >= 6.19 (overlay for a compile check) *\/\n#define DMA_ATTR_MMIO\t\t(1UL << 10)\n/ or die "no DMA_ATTR_PRIVILEGED\n"' "$api" ||
+		die "cannot add DMA_ATTR_MMIO to $api"
+	touch "$copy/.complete"
+	echo "$copy"
 }
 
 # ---- checkpatch ----------------------------------------------------------
@@ -265,7 +349,7 @@ checkpatch_path() {
 run_checkpatch() {
 	local cp files rc=0
 	cp=$(checkpatch_path)
-	mapfile -t files < <(cd "$top" && find guest tests/vm/gpu -name '*.[ch]' | sort)
+	mapfile -t files < <(cd "$top" && find guest tests/vm/gpu tests/vm/hostile tests/vm/selftest -name '*.[ch]' | sort)
 	cd "$top"
 	# the kernel's types are not ours to use in code shared with userspace
 	perl "$cp" --no-tree --terse --show-types --strict \
@@ -275,6 +359,10 @@ run_checkpatch() {
 	perl "$cp" --no-tree --terse --show-types --strict \
 		--ignore PREFER_KERNEL_TYPES,SPDX_LICENSE_TAG,CAMELCASE \
 		-f tests/unit/test_coalesce.c || rc=1
+	# the UVM stand-in exports NVIDIA's CamelCase symbol, under its name
+	perl "$cp" --no-tree --terse --show-types --strict \
+		--ignore SPDX_LICENSE_TAG,CAMELCASE \
+		-f tests/vm/uvm_standin/*.[ch] || rc=1
 	return $rc
 }
 
@@ -319,6 +407,7 @@ case ${1:-} in
 	cp -a "$dst.tmp/guest/." "$dst/"
 	cp -a "$dst.tmp/protocol" "$dst/protocol"
 	cp "$here/dkms.conf" "$dst/"
+	cp "$here/apple_dma.conf" "$dst/"	# softdep.sh installs it
 	rm -rf "$dst.tmp"
 	echo "$dst"
 	exit 0

@@ -12,12 +12,17 @@
  * the whole batch before that write retires; whatever still reads PENDING
  * afterwards was not answered and counts as a failure. Everything here runs
  * under adma_dev.lock with interrupts off, and never sleeps.
+ *
+ * An answer is trusted only in a block whose status is OK: a MAP read as OK
+ * in another block is unmapped, an UNMAP not clearly done is kept and sent
+ * again (adma_pend_*), so a lost doorbell never leaks a host mapping.
  */
 #include <linux/dma-mapping.h>
 #include <linux/gfp.h>
 #include <linux/io.h>
 #include <linux/minmax.h>
 #include <linux/mm.h>
+#include <linux/string.h>
 
 #include "adma_drv.h"
 
@@ -139,6 +144,11 @@ static u32 adma_resp_status(struct adma_dev *a, u32 i, u32 block)
 	return s;
 }
 
+/*
+ * MAP answer i. In a block that is not OK every answer counts as failed
+ * (the host may have rolled back a MAP it had answered OK); one that reads
+ * OK with a handle may still be live on the host: it is unmapped.
+ */
 static void adma_map_answer(struct adma_dev *a, struct coal_host_req *hr,
 			    u32 i, u32 block, u64 mask)
 {
@@ -146,6 +156,11 @@ static void adma_map_answer(struct adma_dev *a, struct coal_host_req *hr,
 	u32 s = adma_resp_status(a, i, block);
 	unsigned int k, nsegs;
 
+	if (s == ADMA_S_OK && block != ADMA_S_OK) {
+		atomic64_inc(&a->stats.maps_undone);
+		a->spending[a->npending++] = READ_ONCE(r->handle);
+		s = block;
+	}
 	if (s != ADMA_S_OK) {
 		hr->err = adma_status_errno(s);
 		dev_warn_ratelimited(&a->pdev->dev,
@@ -176,6 +191,94 @@ static void adma_map_answer(struct adma_dev *a, struct coal_host_req *hr,
 	}
 }
 
+/* Keep an unmap whose answer cannot be trusted, to send it again. */
+static void adma_pend_keep(struct adma_dev *a, u64 handle, u8 tries)
+{
+	struct adma_pend *p = &a->pend;
+
+	if (tries >= ADMA_PEND_TRIES || p->n == ADMA_PEND_MAX) {
+		atomic64_inc(&a->stats.unmaps_lost);
+		dev_err_ratelimited(&a->pdev->dev,
+				    "unmap of handle %#llx never answered: given up\n",
+				    handle);
+		return;
+	}
+	atomic64_inc(&a->stats.unmaps_kept);
+	p->handle[p->n] = handle;
+	p->tries[p->n++] = tries;
+}
+
+/*
+ * Send n UNMAPs; an answer is trusted only in an OK block, and only if it
+ * is OK, BAD_HANDLE (not live: already gone) or INVALID (never will be).
+ * Anything else (PENDING, IO_ERROR, a block not OK) is kept for a resend.
+ */
+static void adma_unmap_batch(struct adma_dev *a, const u64 *handle,
+			     const u8 *tries, unsigned int n)
+{
+	struct adma_chan *ch = &a->chan;
+	unsigned int done = 0, i;
+
+	while (done < n) {
+		u32 k = min_t(u32, n - done, ch->max_batch);
+		u32 block;
+
+		for (i = 0; i < k; i++) {
+			struct adma_req *r = &ch->req[i];
+
+			r->op = ADMA_OP_UNMAP;
+			r->flags = 0;
+			r->rsvd0 = 0;
+			r->rsvd1 = 0;
+			r->gpa = 0;
+			r->len = 0;
+			r->handle = handle[done + i];
+		}
+		atomic64_add(k, &a->stats.req_unmap);
+		block = adma_ring(a, k);
+		for (i = 0; i < k; i++) {
+			u32 s = adma_resp_status(a, i, block);
+			u64 h = handle[done + i];
+
+			if (block == ADMA_S_OK &&
+			    (s == ADMA_S_OK || s == ADMA_S_BAD_HANDLE ||
+			     s == ADMA_S_INVALID)) {
+				if (s != ADMA_S_OK && !tries)
+					dev_err_ratelimited(&a->pdev->dev,
+							    "unmap of handle %#llx refused: %s\n",
+							    h, adma_status_str(s));
+				continue;
+			}
+			adma_pend_keep(a, h, tries ? tries[done + i] + 1 : 1);
+		}
+		done += k;
+	}
+}
+
+/*
+ * Send the kept unmaps again; returns how many are still kept after a few
+ * rounds (at remove: the host may still hold those). Under a->lock.
+ */
+unsigned int adma_pend_flush(struct adma_dev *a)
+{
+	struct adma_pend *p = &a->pend;
+	u8 tries[ADMA_PEND_MAX];
+	unsigned int n, round;
+
+	lockdep_assert_held(&a->lock);
+	for (round = 0; round < ADMA_PEND_TRIES && p->n; round++) {
+		n = p->n;
+		memcpy(a->resend, p->handle, n * sizeof(p->handle[0]));
+		memcpy(tries, p->tries, n);
+		p->n = 0;
+		atomic64_add(n, &a->stats.unmaps_resent);
+		adma_unmap_batch(a, a->resend, tries, n);
+		if (!READ_ONCE(a->dead))
+			break;	/* one round per doorbell in normal use */
+	}
+	return p->n;
+}
+
 /* coal_env.host_map: n <= coal max_batch requests, in device-sized batches. */
 void adma_host_map(void *ctx, struct coal_host_req *hr, unsigned int n)
 {
@@ -184,6 +287,15 @@ void adma_host_map(void *ctx, struct coal_host_req *hr, unsigned int n)
 	u64 mask = dma_get_mask(&a->managed->dev);
 	unsigned int done = 0, i;
 
+	if (READ_ONCE(a->dead) || READ_ONCE(a->managed_gone)) {
+		/* an op that raced with remove or unplug: nothing is mapped */
+		for (i = 0; i < n; i++)
+			hr[i].err = -ENODEV;
+		atomic64_add(n, &a->stats.late_ops);
+		return;
+	}
+	if (a->pend.n)
+		adma_pend_flush(a);
 	a->npending = 0;
 	while (done < n) {
 		u32 k = min_t(u32, n - done, ch->max_batch);
@@ -207,7 +319,7 @@ void adma_host_map(void *ctx, struct coal_host_req *hr, unsigned int n)
 		done += k;
 	}
 	if (a->npending)
-		adma_host_unmap(a, a->spending, a->npending);
+		adma_unmap_batch(a, a->spending, NULL, a->npending);
 	a->npending = 0;
 }
 
@@ -215,35 +327,42 @@ void adma_host_map(void *ctx, struct coal_host_req *hr, unsigned int n)
 void adma_host_unmap(void *ctx, const u64 *handle, unsigned int n)
 {
 	struct adma_dev *a = ctx;
-	struct adma_chan *ch = &a->chan;
-	unsigned int done = 0, i;
 
-	while (done < n) {
-		u32 k = min_t(u32, n - done, ch->max_batch);
-		u32 block;
+	if (a->pend.n)
+		adma_pend_flush(a);
+	adma_unmap_batch(a, handle, NULL, n);
+}
 
-		for (i = 0; i < k; i++) {
-			struct adma_req *r = &ch->req[i];
+/*
+ * A batch of no request: the block must come back OK, else the channel
+ * does not work (wrong BAR, a device that ignores us) and probe stops
+ * before the gate opens.
+ */
+int adma_chan_ping(struct adma_dev *a)
+{
+	unsigned long flags;
+	u32 block;
 
-			r->op = ADMA_OP_UNMAP;
-			r->flags = 0;
-			r->rsvd0 = 0;
-			r->rsvd1 = 0;
-			r->gpa = 0;
-			r->len = 0;
-			r->handle = handle[done + i];
-		}
-		atomic64_add(k, &a->stats.req_unmap);
-		block = adma_ring(a, k);
-		for (i = 0; i < k; i++) {
-			u32 s = adma_resp_status(a, i, block);
+	spin_lock_irqsave(&a->lock, flags);
+	block = adma_ring(a, 0);
+	spin_unlock_irqrestore(&a->lock, flags);
+	if (block == ADMA_S_OK)
+		return 0;
+	dev_err(&a->pdev->dev, "the channel does not answer (%s)\n",
+		adma_status_str(block));
+	return -EIO;
+}
 
-			if (s != ADMA_S_OK)
-				dev_err_ratelimited(&a->pdev->dev,
-						    "unmap of handle %#llx refused: %s\n",
-						    handle[done + i],
-						    adma_status_str(s));
-		}
-		done += k;
-	}
+/*
+ * ADMA_REG_CONTROL: DMA_ON opens the gate of the managed device's DMA, 0
+ * closes it, RELEASE_ALL closes it and drops every host mapping. Without
+ * ADMA_F_GATE (a 1.0 device) there is no gate: nothing to do.
+ */
+void adma_control(struct adma_dev *a, u32 ctrl)
+{
+	if (!(a->features & ADMA_F_GATE))
+		return;
+	writel(ctrl, a->regs + ADMA_REG_CONTROL);
+	if (ctrl & ADMA_CTRL_RELEASE_ALL)
+		atomic64_inc(&a->stats.release_all);
 }

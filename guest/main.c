@@ -9,17 +9,18 @@
  * installs its own DMA ops on it, so that every dma_map_*() of that device's
  * driver becomes a host mapping (through the coalescer, core/coalesce.c).
  *
- * Lifetime rules:
- *  - The ops go on before the managed device's driver binds. If a driver is
- *    already bound, probe fails (-EBUSY) unless takeover=1, which unbinds it,
- *    installs the ops and binds it again.
- *  - A bus notifier puts the ops back whenever the managed device's driver
- *    binds (arm64 6.1 clears dev->dma_ops on every unbind).
- *  - remove() unbinds the managed device's driver first, so that it unmaps
- *    everything, then restores the old ops and leaves the device unbound
- *    with driver_override set to "apple_dma_detached": without apple_dma its
- *    DMA would reach the host IOMMU unmapped (a host crash on a Mac). A
- *    later probe clears that override and binds the device again.
+ * Lifetime (managed.c holds the details):
+ *  - probe: every host mapping a previous kernel left is released
+ *    (RELEASE_ALL, which also closes the gate), our ops go on the managed
+ *    device before any driver binds it, the channel is tried, then the gate
+ *    opens and a driver may bind. A driver already bound refuses probe
+ *    (-EBUSY, its DMA stays gated) unless takeover=1, which unbinds it first.
+ *  - remove, shutdown: fence (driver_override, unbind, gate closed, bus
+ *    mastering off), then release what is left, then our ops off. The
+ *    device is left unbound with driver_override "apple_dma_detached"; a
+ *    later probe clears it and binds the device again.
+ *  - hibernation is refused: the image would restore guest memory under
+ *    host mappings that no longer match it.
  */
 #include <linux/debugfs.h>
 #include <linux/ioport.h>
@@ -28,20 +29,9 @@
 #include <linux/pci.h>
 #include <linux/slab.h>
 #include <linux/string.h>
+#include <linux/suspend.h>
 
 #include "adma_drv.h"
-
-#define ADMA_DETACHED	"apple_dma_detached"
-
-static char *managed;
-module_param(managed, charp, 0444);
-MODULE_PARM_DESC(managed,
-		 "PCI address (dddd:bb:dd.f) of the device to manage; default: the one apple-dma-pci names");
-
-static unsigned int vendor;
-module_param(vendor, uint, 0444);
-MODULE_PARM_DESC(vendor,
-		 "Manage the device only if its PCI vendor ID is this (0: any)");
 
 static unsigned int cluster_kb = 256;
 module_param(cluster_kb, uint, 0444);
@@ -53,16 +43,11 @@ module_param(small_kb, uint, 0444);
 MODULE_PARM_DESC(small_kb,
 		 "Buffers up to this many KiB share clusters, at most one cluster (default: half a cluster)");
 
-static bool takeover;
-module_param(takeover, bool, 0444);
-MODULE_PARM_DESC(takeover,
-		 "If the managed device's driver is bound at probe, unbind and rebind it (default: refuse)");
-
 static DEFINE_MUTEX(adma_quirk_lock);
 static unsigned int adma_quirk_users;
 
 static DEFINE_MUTEX(adma_devs_lock);	/* writers of adma_devs[] */
-struct adma_dev *adma_devs[ADMA_MAX_DEVS];
+struct adma_dev __rcu *adma_devs[ADMA_MAX_DEVS];
 
 static int adma_slot_take(struct adma_dev *a)
 {
@@ -71,8 +56,8 @@ static int adma_slot_take(struct adma_dev *a)
 
 	mutex_lock(&adma_devs_lock);
 	for (i = 0; i < ADMA_MAX_DEVS; i++) {
-		if (!adma_devs[i]) {
-			WRITE_ONCE(adma_devs[i], a);
+		if (!rcu_access_pointer(adma_devs[i])) {
+			rcu_assign_pointer(adma_devs[i], a);
 			ret = 0;
 			break;
 		}
@@ -87,8 +72,25 @@ static void adma_slot_drop(struct adma_dev *a)
 
 	mutex_lock(&adma_devs_lock);
 	for (i = 0; i < ADMA_MAX_DEVS; i++)
-		if (adma_devs[i] == a)
-			WRITE_ONCE(adma_devs[i], NULL);
+		if (rcu_access_pointer(adma_devs[i]) == a)
+			RCU_INIT_POINTER(adma_devs[i], NULL);
+	mutex_unlock(&adma_devs_lock);
+}
+
+/*
+ * Removed instances, freed at module exit: an op that found one before
+ * remove may still hold it (see adma_devs in adma_drv.h). The channel goes
+ * at remove (nothing rings for a dead instance); the coalescer and the
+ * scratch arrays stay, as such an op may still look into them (finding
+ * nothing: everything was released).
+ */
+static LIST_HEAD(adma_graveyard);	/* under adma_devs_lock */
+
+static void adma_bury(struct adma_dev *a)
+{
+	adma_chan_fini(a);
+	mutex_lock(&adma_devs_lock);
+	list_add(&a->grave, &adma_graveyard);
 	mutex_unlock(&adma_devs_lock);
 }
 
@@ -104,23 +106,6 @@ static void adma_env_free(void *ctx, void *p)
 	kfree(p);
 }
 
-static int adma_ram_cb(struct resource *res, void *arg)
-{
-	*(u64 *)arg += resource_size(res);
-	return 0;
-}
-
-/* A cluster window may be mapped only if it is wholly System RAM. */
-static bool adma_env_window_ok(void *ctx, u64 gpa, u64 len)
-{
-	u64 ram = 0;
-
-	walk_iomem_res_desc(IORES_DESC_NONE,
-			    IORESOURCE_SYSTEM_RAM | IORESOURCE_BUSY,
-			    gpa, gpa + len - 1, &ram, adma_ram_cb);
-	return ram == len;
-}
-
 static int adma_coal_init(struct adma_dev *a)
 {
 	struct coal_config cfg = {
@@ -133,7 +118,8 @@ static int adma_coal_init(struct adma_dev *a)
 		.ctx = a,
 		.host_map = adma_host_map,
 		.host_unmap = adma_host_unmap,
-		.window_ok = adma_env_window_ok,
+		/* a RAM snapshot (ram.c): lock-free in any context */
+		.window_ok = adma_ram_window_ok,
 		.alloc = adma_env_alloc,
 		.free = adma_env_free,
 	};
@@ -160,9 +146,13 @@ static int adma_coal_init(struct adma_dev *a)
 	size = coal_size(&cfg);
 	if (!size)
 		return -EINVAL;
-	mem = kvzalloc(size, GFP_KERNEL);
-	if (!mem)
+	if (adma_ram_get())
 		return -ENOMEM;
+	mem = kvzalloc(size, GFP_KERNEL);
+	if (!mem) {
+		adma_ram_put();
+		return -ENOMEM;
+	}
 	a->coal = coal_init(mem, &cfg, &env);
 	a->sbuf = kcalloc(a->max_batch, sizeof(*a->sbuf), GFP_KERNEL);
 	a->subuf = kcalloc(a->max_batch, sizeof(*a->subuf), GFP_KERNEL);
@@ -173,6 +163,7 @@ static int adma_coal_init(struct adma_dev *a)
 		kfree(a->spending);
 		kvfree(mem);
 		a->coal = NULL;
+		adma_ram_put();
 		return -ENOMEM;
 	}
 	return 0;
@@ -185,6 +176,7 @@ static void adma_coal_fini(struct adma_dev *a)
 	kfree(a->spending);
 	kvfree(a->coal);
 	a->coal = NULL;
+	adma_ram_put();		/* ram.c, taken in adma_coal_init() */
 }
 
 /* ---- the device's registers */
@@ -213,6 +205,9 @@ static int adma_read_regs(struct adma_dev *a)
 	a->limit_bytes = readl(a->regs + ADMA_REG_LIMIT_BYTES_LO) |
 		(u64)readl(a->regs + ADMA_REG_LIMIT_BYTES_HI) << 32;
 	a->limit_maps = readl(a->regs + ADMA_REG_LIMIT_MAPS);
+	if (ADMA_VERSION_GET_MINOR(a->version) >= 1)	/* 1.1: IOVA_END */
+		a->iova_end = readl(a->regs + ADMA_REG_IOVA_END_LO) |
+			(u64)readl(a->regs + ADMA_REG_IOVA_END_HI) << 32;
 	if (!(a->features & ADMA_F_BATCH))
 		a->max_batch = min_t(u32, a->max_batch, 1);
 	if (!a->max_batch || a->max_batch > ADMA_MAX_BATCH ||
@@ -225,185 +220,24 @@ static int adma_read_regs(struct adma_dev *a)
 	return 0;
 }
 
-/* ---- the managed device */
-
-static struct pci_dev *adma_lookup(struct adma_dev *a)
-{
-	struct device *dev = &a->pdev->dev;
-	unsigned int domain = 0, bus, slot, fn;
-	u32 id, seg;
-
-	if (managed && *managed) {
-		if (sscanf(managed, "%x:%x:%x.%x", &domain, &bus, &slot, &fn) != 4 &&
-		    sscanf(managed, "%x:%x.%x", &bus, &slot, &fn) != 3) {
-			dev_err(dev, "managed=%s: expected dddd:bb:dd.f\n", managed);
-			return NULL;
-		}
-		if (bus > 0xff || slot > 0x1f || fn > 7)
-			return NULL;
-		return pci_get_domain_bus_and_slot(domain, bus,
-						   PCI_DEVFN(slot, fn));
-	}
-	id = readl(a->regs + ADMA_REG_MANAGED_ID);
-	seg = readl(a->regs + ADMA_REG_MANAGED_SEG);
-	if (!(id & ADMA_MANAGED_VALID)) {
-		dev_err(dev, "the device names no managed device; set managed=\n");
-		return NULL;
-	}
-	return pci_get_domain_bus_and_slot(seg, ADMA_MANAGED_BUS(id),
-					   ADMA_MANAGED_DEVFN(id));
-}
-
-static int adma_find_managed(struct adma_dev *a)
-{
-	struct device *dev = &a->pdev->dev;
-	struct pci_dev *m = adma_lookup(a);
-
-	if (!m) {
-		dev_err(dev, "managed device not found\n");
-		return -ENODEV;
-	}
-	if (m == a->pdev || (vendor && m->vendor != vendor)) {
-		dev_err(dev, "%s (vendor %04x) is not a device to manage\n",
-			pci_name(m), m->vendor);
-		pci_dev_put(m);
-		return -ENODEV;
-	}
-	if (device_iommu_mapped(&m->dev)) {
-		dev_err(dev, "%s is behind a guest IOMMU already: refusing\n",
-			pci_name(m));
-		pci_dev_put(m);
-		return -EBUSY;
-	}
-	a->managed = m;
-	return 0;
-}
-
-static int adma_bus_notify(struct notifier_block *nb, unsigned long action,
-			   void *data)
-{
-	struct adma_dev *a = container_of(nb, struct adma_dev, bus_nb);
-	struct device *dev = data;
-
-	if (dev != &a->managed->dev)
-		return NOTIFY_DONE;
-	switch (action) {
-	case BUS_NOTIFY_BIND_DRIVER:
-		/* after the bus set up DMA, before the driver's probe */
-		if (dev->dma_ops != &adma_dma_ops)
-			set_dma_ops(dev, &adma_dma_ops);
-		WRITE_ONCE(a->noncoherent, !dev_is_dma_coherent(dev));
-		if (a->noncoherent)
-			dev_err(&a->pdev->dev,
-				"%s is not cache-coherent: its mappings will be refused\n",
-				pci_name(a->managed));
-		break;
-	case BUS_NOTIFY_DEL_DEVICE:
-		a->managed_gone = true;
-		break;
-	}
-	return NOTIFY_OK;
-}
+/* ---- power management */
 
 /*
- * driver_override moved from struct pci_dev into struct device (with its own
- * lock and setter) in 6.12 stable; kconf.sh tells which one we have.
+ * Hibernation is refused: the image holds the coalescer's idea of what is
+ * mapped, the host's mappings do not survive with it, and the managed
+ * device would resume DMAing to addresses nobody maps.
  */
-static bool adma_detached(struct pci_dev *m)
+static int adma_pm_notify(struct notifier_block *nb, unsigned long action,
+			  void *data)
 {
-	bool ours;
+	struct adma_dev *a = container_of(nb, struct adma_dev, pm_nb);
 
-#ifdef ADMA_HAVE_DEVICE_DRIVER_OVERRIDE
-	spin_lock(&m->dev.driver_override.lock);
-	ours = m->dev.driver_override.name &&
-	       !strcmp(m->dev.driver_override.name, ADMA_DETACHED);
-	spin_unlock(&m->dev.driver_override.lock);
-#else
-	device_lock(&m->dev);
-	ours = m->driver_override && !strcmp(m->driver_override, ADMA_DETACHED);
-	device_unlock(&m->dev);
-#endif
-	return ours;
-}
-
-static void adma_set_override(struct pci_dev *m, const char *s)
-{
-#ifdef ADMA_HAVE_DEVICE_DRIVER_OVERRIDE
-	device_set_driver_override(&m->dev, s);
-#else
-	driver_set_override(&m->dev, &m->driver_override, s, strlen(s));
-#endif
-}
-
-/* Install our ops on the managed device (see the lifetime rules above). */
-static int adma_install(struct adma_dev *a)
-{
-	struct device *mdev = &a->managed->dev;
-	bool rebind = false;
-	int ret;
-
-	a->bus_nb.notifier_call = adma_bus_notify;
-	ret = bus_register_notifier(&pci_bus_type, &a->bus_nb);
-	if (ret)
-		return ret;
-	a->bus_nb_registered = true;
-
-	if (READ_ONCE(mdev->driver)) {
-		if (!takeover) {
-			dev_err(&a->pdev->dev,
-				"%s is bound to a driver: unbind it first, or load with takeover=1\n",
-				pci_name(a->managed));
-			return -EBUSY;
-		}
-		dev_info(&a->pdev->dev, "taking %s over from its driver\n",
-			 pci_name(a->managed));
-		device_release_driver(mdev);
-		rebind = true;
-	}
-	device_lock(mdev);
-	if (mdev->driver) {
-		device_unlock(mdev);
-		dev_err(&a->pdev->dev, "%s was bound again under us\n",
-			pci_name(a->managed));
-		return -EBUSY;
-	}
-	a->old_ops = mdev->dma_ops;
-	set_dma_ops(mdev, &adma_dma_ops);
-	a->installed = true;
-	device_unlock(mdev);
-
-	if (adma_detached(a->managed)) {
-		adma_set_override(a->managed, "");
-		rebind = true;
-	}
-	if (rebind) {
-		ret = device_attach(mdev);
-		dev_info(&a->pdev->dev, "%s %s\n", pci_name(a->managed),
-			 ret > 0 ? "bound again" : "has no driver to bind yet");
-	}
-	return 0;
-}
-
-static void adma_uninstall(struct adma_dev *a)
-{
-	struct device *mdev = &a->managed->dev;
-
-	if (a->bus_nb_registered)
-		bus_unregister_notifier(&pci_bus_type, &a->bus_nb);
-	a->bus_nb_registered = false;
-	if (!a->installed || a->managed_gone)
-		return;
-	a->installed = false;
-	if (READ_ONCE(mdev->driver)) {
-		dev_info(&a->pdev->dev,
-			 "unbinding %s: its DMA needs apple_dma\n",
-			 pci_name(a->managed));
-		device_release_driver(mdev);
-	}
-	device_lock(mdev);
-	set_dma_ops(mdev, a->old_ops);
-	device_unlock(mdev);
-	adma_set_override(a->managed, ADMA_DETACHED);
+	if (action != PM_HIBERNATION_PREPARE)
+		return NOTIFY_DONE;
+	dev_err(&a->pdev->dev,
+		"hibernation refused: host DMA mappings of %s cannot be saved in the image\n",
+		pci_name(a->managed));
+	return NOTIFY_BAD;
 }
 
 static void adma_quirks_get(struct adma_dev *a)
@@ -412,6 +246,7 @@ static void adma_quirks_get(struct adma_dev *a)
 	if (!adma_quirk_users++) {
 		adma_uvm_init();
 		adma_tso_init(a);
+		adma_dczva_init();
 	}
 	mutex_unlock(&adma_quirk_lock);
 }
@@ -420,10 +255,30 @@ static void adma_quirks_put(void)
 {
 	mutex_lock(&adma_quirk_lock);
 	if (!--adma_quirk_users) {
+		adma_dczva_fini();
 		adma_tso_fini();
 		adma_uvm_fini();
 	}
 	mutex_unlock(&adma_quirk_lock);
+}
+
+/*
+ * Fence, stop ops, tear down (the order of each step is what keeps the
+ * managed device from DMAing around us: see managed.c).
+ */
+static void adma_teardown(struct adma_dev *a)
+{
+	unsigned long flags;
+
+	mutex_lock(&a->life);
+	adma_fence(a);
+	/* from here on nothing is mapped (adma_host_map() checks) */
+	spin_lock_irqsave(&a->lock, flags);
+	WRITE_ONCE(a->dead, true);
+	spin_unlock_irqrestore(&a->lock, flags);
+	mutex_unlock(&a->life);
+	adma_uninstall(a);
+	adma_slot_drop(a);
 }
 
 static int adma_probe(struct pci_dev *pdev, const struct pci_device_id *id)
@@ -432,28 +287,32 @@ static int adma_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	struct adma_dev *a;
 	int ret;
 
-	a = devm_kzalloc(dev, sizeof(*a), GFP_KERNEL);
+	/* not devm: a removed instance outlives its device (adma_bury) */
+	a = kzalloc(sizeof(*a), GFP_KERNEL);
 	if (!a)
 		return -ENOMEM;
 	a->pdev = pdev;
 	spin_lock_init(&a->lock);
+	mutex_init(&a->life);
 
 	ret = pcim_enable_device(pdev);
 	if (ret)
-		return ret;
+		goto free;
 	ret = pcim_iomap_regions(pdev, BIT(0), ADMA_DRV_NAME);
 	if (ret)
-		return ret;
+		goto free;
 	a->regs = pcim_iomap_table(pdev)[0];
 	/* apple-dma-pci reads the command block from guest RAM itself */
 	pci_set_master(pdev);
 
 	ret = adma_read_regs(a);
 	if (ret)
-		return ret;
+		goto free;
+	/* a previous kernel's mappings (kexec, a crash): none is ours */
+	adma_control(a, ADMA_CTRL_RELEASE_ALL);
 	ret = adma_find_managed(a);
 	if (ret)
-		return ret;
+		goto free;
 	ret = adma_chan_init(a);
 	if (ret)
 		goto put;
@@ -468,50 +327,74 @@ static int adma_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		goto coal;
 	}
 	ret = adma_install(a);
+	if (!ret)
+		ret = adma_chan_ping(a);
 	if (ret)
-		goto uninstall;
+		goto teardown;
+	adma_warn_siblings(a);
+	a->pm_nb.notifier_call = adma_pm_notify;
+	if (!register_pm_notifier(&a->pm_nb))
+		a->pm_nb_registered = true;
 	adma_debugfs_init(a);
 	adma_quirks_get(a);
+	/* ops on, channel works: the device may DMA, a driver may bind */
+	adma_control(a, ADMA_CTRL_DMA_ON);
+	adma_attach(a);
 
-	dev_info(dev, "protocol %u.%u, features %#x, batch %u, managing %s; clusters %s\n",
+	dev_info(dev, "protocol %u.%u, features %#x, batch %u, managing %s; clusters %s; DMA gate %s\n",
 		 ADMA_VERSION_GET_MAJOR(a->version),
 		 ADMA_VERSION_GET_MINOR(a->version), a->features,
 		 a->max_batch, pci_name(a->managed),
-		 cluster_kb ? "on" : "off");
+		 cluster_kb ? "on" : "off",
+		 a->features & ADMA_F_GATE ? "open" : "absent");
 	return 0;
 
-uninstall:
-	adma_uninstall(a);
-	adma_slot_drop(a);
+teardown:
+	/* also a failed takeover: no ops of ours stay on the device */
+	adma_teardown(a);
+	pci_dev_get(pdev);
+	adma_bury(a);
+	return ret;
 coal:
 	adma_coal_fini(a);
 chan:
 	adma_chan_fini(a);
 put:
 	pci_dev_put(a->managed);
+free:
+	kfree(a);
 	return ret;
 }
 
 static void adma_remove(struct pci_dev *pdev)
 {
 	struct adma_dev *a = pci_get_drvdata(pdev);
-	unsigned long flags;
-	u64 left;
 
+	if (a->pm_nb_registered)
+		unregister_pm_notifier(&a->pm_nb);
 	adma_quirks_put();
 	adma_debugfs_fini(a);
-	adma_uninstall(a);
-	adma_slot_drop(a);
+	adma_teardown(a);
+	pci_dev_get(pdev);	/* named in late ops' logs */
+	adma_bury(a);
+}
 
-	spin_lock_irqsave(&a->lock, flags);
-	left = coal_release_all(a->coal);
-	spin_unlock_irqrestore(&a->lock, flags);
-	if (left)
-		dev_warn(&pdev->dev, "%llu buffers of %s were still mapped: unmapped\n",
-			 left, pci_name(a->managed));
-	adma_coal_fini(a);
-	adma_chan_fini(a);
-	pci_dev_put(a->managed);
+/*
+ * Power-off, reboot, kexec: the managed device consumes us (a device link),
+ * so its driver's .shutdown ran before this one. Close the gate and stop
+ * its bus mastering; the host drops its mappings as the next kernel probes.
+ */
+static void adma_shutdown(struct pci_dev *pdev)
+{
+	struct adma_dev *a = pci_get_drvdata(pdev);
+
+	if (!a)
+		return;
+	adma_control(a, 0);
+	if (!a->managed_gone)
+		pci_clear_master(a->managed);
+	dev_info(&pdev->dev, "shutdown: DMA of %s gated\n",
+		 pci_name(a->managed));
 }
 
 static const struct pci_device_id adma_ids[] = {
@@ -525,8 +408,32 @@ static struct pci_driver adma_driver = {
 	.id_table = adma_ids,
 	.probe = adma_probe,
 	.remove = adma_remove,
+	.shutdown = adma_shutdown,
 };
-module_pci_driver(adma_driver);
+
+static int __init adma_init(void)
+{
+	return pci_register_driver(&adma_driver);
+}
+module_init(adma_init);
+
+/* Every device is removed, its ops are off: free what remove left. */
+static void __exit adma_exit(void)
+{
+	struct adma_dev *a, *next;
+
+	pci_unregister_driver(&adma_driver);
+	synchronize_rcu();
+	list_for_each_entry_safe(a, next, &adma_graveyard, grave) {
+		list_del(&a->grave);
+		adma_coal_fini(a);
+		pci_dev_put(a->managed);
+		pci_dev_put(a->gone);
+		pci_dev_put(a->pdev);
+		kfree(a);
+	}
+}
+module_exit(adma_exit);
 
 MODULE_DESCRIPTION("Guest driver of apple-dma-pci: host-mapped DMA for one PCI device");
 MODULE_AUTHOR("egpu-vm");

@@ -3,9 +3,15 @@
  * ops.c - the dma_map_ops apple_dma installs on its managed device.
  *
  * Every mapping goes through the coalescer (core/coalesce.c), which asks the
- * host for mappings through the channel (chan.c) only on a miss. A whole
+ * host for mappings through the channel (chan.c) only on a miss. A
  * scatterlist is one coalescer call per device batch, so one doorbell for up
- * to MAX_BATCH entries.
+ * to MAX_BATCH entries, with the lock (and interrupts) dropped in between.
+ * Every answer, hit or miss, is checked against what the caller may be
+ * handed (mask, segment boundary, never IOVA 0) and remapped privately if
+ * it does not fit. Coherent allocations are in coherent.c.
+ *
+ * Nothing is logged under the lock: errors are counted there and logged
+ * after it is dropped, and not at all with DMA_ATTR_NO_WARN.
  *
  * Syncs: none. The host maps guest memory itself (there is no bounce
  * buffer), and apple_dma only serves cache-coherent devices: every x86 PCI
@@ -23,6 +29,7 @@
 #include <linux/scatterlist.h>
 
 #include "adma_drv.h"
+#include "ops.h"
 
 static unsigned int adma_dir(enum dma_data_direction dir)
 {
@@ -38,14 +45,26 @@ static unsigned int adma_dir(enum dma_data_direction dir)
 	}
 }
 
-/* The instance managing dev; NULL (logged) if ops outlived their install. */
-static struct adma_dev *adma_get(struct device *dev)
+/*
+ * The instance managing dev, found under RCU (never freed before module
+ * exit: see adma_devs). NULL for a device that left the bus or an instance
+ * being removed (counted in late_ops: maps fail, unmaps are ignored), and
+ * for a device never managed (logged).
+ */
+struct adma_dev *adma_get(struct device *dev)
 {
-	struct adma_dev *a = adma_from_dev(dev);
+	struct adma_dev *a;
+	bool alive;
 
+	rcu_read_lock();
+	a = adma_from_dev(dev);
+	alive = a && adma_alive(a, dev);
+	if (a && !alive)
+		atomic64_inc(&a->stats.late_ops);
+	rcu_read_unlock();
 	if (unlikely(!a))
 		dev_err_ratelimited(dev, "apple_dma: DMA op on a device it does not manage\n");
-	return a;
+	return alive ? a : NULL;
 }
 
 static bool adma_usable(struct adma_dev *a)
@@ -57,31 +76,129 @@ static bool adma_usable(struct adma_dev *a)
 	return false;
 }
 
-/* Map one physically contiguous range. */
-static dma_addr_t adma_map_range(struct device *dev, phys_addr_t phys,
-				 size_t size, enum dma_data_direction dir)
+static void adma_want_streaming(struct device *dev, struct coal_want *w,
+				u64 size)
+{
+	w->mask = dma_get_mask(dev);
+	w->boundary = dma_get_seg_boundary(dev);
+	w->align = 1;
+	w->size = size;
+}
+
+/* Held unfit mappings while a buffer is mapped again; then given back. */
+#define ADMA_REMAP_TRIES	3
+
+/*
+ * b was mapped, but its answer does not fit w: map its bytes privately
+ * again, keeping the unfit mappings live meanwhile so that the host places
+ * the new one elsewhere. On success b holds the new mapping; either way the
+ * old ones are gone. Under a->lock.
+ */
+static int adma_remap(struct adma_dev *a, struct coal_buf *b,
+		      const struct coal_want *w)
+{
+	struct coal_ubuf held[ADMA_REMAP_TRIES + 1];
+	unsigned int nheld = 0, i;
+	struct coal_buf t;
+	int err = -EIO;
+
+	held[nheld++] = (struct coal_ubuf){ .dma = b->dma, .len = b->len };
+	for (i = 0; i < ADMA_REMAP_TRIES; i++) {
+		t = *b;
+		t.flags |= COAL_BUF_PRIVATE;
+		err = coal_map(a->coal, &t, 1);
+		if (err)
+			break;
+		if (coal_pick(w, t.dma, t.len)) {
+			*b = t;
+			break;
+		}
+		held[nheld++] = (struct coal_ubuf){ .dma = t.dma, .len = t.len };
+		err = -EIO;
+	}
+	coal_unmap(a->coal, held, nheld);
+	atomic64_inc(&a->stats.remaps);
+	if (err)
+		atomic64_inc(&a->stats.unfit);
+	return err;
+}
+
+/*
+ * Map n buffers (<= max_batch) and make every answer fit w (w->size is
+ * taken as each buffer's length when 0). All or nothing. Under a->lock.
+ */
+static int adma_map_fit(struct adma_dev *a, struct coal_buf *b,
+			unsigned int n, struct coal_want *w)
+{
+	bool each = !w->size;
+	unsigned int i, j, k;
+	int err;
+
+	lockdep_assert_held(&a->lock);
+	err = coal_map(a->coal, b, n);
+	for (i = 0; !err && i < n; i++) {
+		if (each)
+			w->size = b[i].len;
+		if (coal_pick(w, b[i].dma, b[i].len))
+			continue;
+		err = adma_remap(a, &b[i], w);
+		if (!err)
+			continue;
+		/* b[i] is gone; give the others back */
+		for (j = 0, k = 0; j < n; j++)
+			if (j != i)
+				a->subuf[k++] = (struct coal_ubuf){
+					.dma = b[j].dma, .len = b[j].len };
+		coal_unmap(a->coal, a->subuf, k);
+	}
+	if (each)
+		w->size = 0;
+	return err;
+}
+
+/* Logged after the lock is dropped, and not at all with NO_WARN. */
+void adma_map_failed(struct adma_dev *a, struct device *dev,
+		     phys_addr_t phys, size_t size, int err, unsigned long attrs)
+{
+	atomic64_inc(&a->stats.map_errors);
+	if (!(attrs & DMA_ATTR_NO_WARN))
+		dev_err_ratelimited(dev, "apple_dma: map of %pa+%#zx failed: %d\n",
+				    &phys, size, err);
+}
+
+/* Map one physically contiguous range; 0 or a negative errno. */
+int adma_map_one(struct adma_dev *a, struct coal_buf *b, struct coal_want *w)
+{
+	unsigned long flags;
+	int err;
+
+	if (!adma_usable(a) || !b->dir)
+		return -EINVAL;
+	spin_lock_irqsave(&a->lock, flags);
+	err = adma_map_fit(a, b, 1, w);
+	spin_unlock_irqrestore(&a->lock, flags);
+	return err;
+}
+
+dma_addr_t adma_map_range(struct device *dev, phys_addr_t phys, size_t size,
+			  enum dma_data_direction dir, unsigned long attrs)
 {
 	struct adma_dev *a = adma_get(dev);
 	struct coal_buf b = { .gpa = phys, .len = size, .dir = adma_dir(dir) };
-	unsigned long flags;
-	int err = -EINVAL;
+	struct coal_want w;
+	int err;
 
 	if (!a)
 		return DMA_MAPPING_ERROR;
-	if (adma_usable(a) && b.dir) {
-		spin_lock_irqsave(&a->lock, flags);
-		err = coal_map(a->coal, &b, 1);
-		spin_unlock_irqrestore(&a->lock, flags);
-		if (!err)
-			return b.dma;
-	}
-	atomic64_inc(&a->stats.map_errors);
-	dev_err_ratelimited(dev, "apple_dma: map of %pa+%#zx failed: %d\n",
-			    &phys, size, err);
+	adma_want_streaming(dev, &w, size);
+	err = adma_map_one(a, &b, &w);
+	if (!err)
+		return b.dma;
+	adma_map_failed(a, dev, phys, size, err, attrs);
 	return DMA_MAPPING_ERROR;
 }
 
-static void adma_unmap_range(struct device *dev, dma_addr_t addr, size_t size)
+void adma_unmap_range(struct device *dev, dma_addr_t addr, size_t size)
 {
 	struct adma_dev *a = adma_get(dev);
 	struct coal_ubuf u = { .dma = addr, .len = size };
@@ -123,7 +240,7 @@ static dma_addr_t adma_map_phys(struct device *dev, phys_addr_t phys,
 	if (attrs & DMA_ATTR_MMIO)
 		return adma_refuse_mmio(dev, phys, size);
 #endif
-	return adma_map_range(dev, phys, size, dir);
+	return adma_map_range(dev, phys, size, dir, attrs);
 }
 
 static void adma_unmap_phys(struct device *dev, dma_addr_t addr, size_t size,
@@ -136,7 +253,8 @@ static dma_addr_t adma_map_page(struct device *dev, struct page *page,
 				unsigned long offset, size_t size,
 				enum dma_data_direction dir, unsigned long attrs)
 {
-	return adma_map_range(dev, page_to_phys(page) + offset, size, dir);
+	return adma_map_range(dev, page_to_phys(page) + offset, size, dir,
+			      attrs);
 }
 
 static void adma_unmap_page(struct device *dev, dma_addr_t addr, size_t size,
@@ -155,27 +273,31 @@ static dma_addr_t adma_map_resource(struct device *dev, phys_addr_t phys,
 }
 #endif
 
+/*
+ * Scatterlists go in chunks of max_batch entries, one doorbell each (more if
+ * an answer must be remapped): interrupts are off for one chunk at a time,
+ * never for a whole list, and the lock is dropped between chunks.
+ */
+
 /* Unmap entries [0, n) of a scatterlist that were mapped by us. */
 static void adma_unmap_sg_entries(struct adma_dev *a, struct scatterlist *sgl,
 				  int n)
 {
-	unsigned int chunk = coal_config(a->coal)->max_batch, k = 0, skipped = 0;
-	struct scatterlist *sg;
+	unsigned int chunk = coal_config(a->coal)->max_batch, k, skipped = 0;
+	struct scatterlist *sg = sgl;
 	unsigned long flags;
-	int i;
+	int done = 0;
 
-	spin_lock_irqsave(&a->lock, flags);
-	for_each_sg(sgl, sg, n, i) {
-		a->subuf[k].dma = sg_dma_address(sg);
-		a->subuf[k].len = sg_dma_len(sg);
-		if (++k == chunk) {
-			skipped += coal_unmap(a->coal, a->subuf, k);
-			k = 0;
+	while (done < n) {
+		spin_lock_irqsave(&a->lock, flags);
+		for (k = 0; k < chunk && done < n; k++, done++) {
+			a->subuf[k].dma = sg_dma_address(sg);
+			a->subuf[k].len = sg_dma_len(sg);
+			sg = sg_next(sg);
 		}
-	}
-	if (k)
 		skipped += coal_unmap(a->coal, a->subuf, k);
-	spin_unlock_irqrestore(&a->lock, flags);
+		spin_unlock_irqrestore(&a->lock, flags);
+	}
 	if (skipped) {
 		atomic64_add(skipped, &a->stats.unmap_errors);
 		dev_err_ratelimited(&a->managed->dev,
@@ -185,19 +307,20 @@ static void adma_unmap_sg_entries(struct adma_dev *a, struct scatterlist *sgl,
 }
 
 /*
- * Map a scatterlist: MAX_BATCH entries per coalescer call, so one doorbell
- * each (two if a cluster's segments force a private retry). Entries are not
- * merged: each keeps its own device address. On failure every entry mapped
- * so far is unmapped and the error is one dma_map_sgtable() documents.
+ * Map a scatterlist. Entries are not merged: each keeps its own device
+ * address, and each is checked against the mask and segment boundary. On
+ * failure every entry mapped so far is unmapped and the error is one
+ * dma_map_sgtable() documents.
  */
 static int adma_map_sg(struct device *dev, struct scatterlist *sgl, int nents,
 		       enum dma_data_direction dir, unsigned long attrs)
 {
 	struct adma_dev *a = adma_get(dev);
-	unsigned int chunk, cdir = adma_dir(dir);
-	struct scatterlist *sg, *first = sgl;
+	unsigned int chunk, k, j, cdir = adma_dir(dir);
+	struct scatterlist *sg = sgl, *first;
+	struct coal_want w;
 	unsigned long flags;
-	int i, j, k = 0, mapped = 0, err = 0;
+	int mapped = 0, err = 0;
 
 	if (!a)
 		return -EIO;
@@ -206,33 +329,36 @@ static int adma_map_sg(struct device *dev, struct scatterlist *sgl, int nents,
 		err = -EINVAL;
 		goto fail;
 	}
-	spin_lock_irqsave(&a->lock, flags);
-	for_each_sg(sgl, sg, nents, i) {
-		a->sbuf[k].gpa = sg_phys(sg);
-		a->sbuf[k].len = sg->length;
-		a->sbuf[k].dir = cdir;
-		if (++k < chunk && i < nents - 1)
-			continue;
-		err = coal_map(a->coal, a->sbuf, k);
-		if (err)
-			break;
-		/* the k entries from first on get their addresses */
-		for (j = 0; j < k; j++, first = sg_next(first)) {
+	adma_want_streaming(dev, &w, 0);	/* size: each entry's own */
+	while (mapped < nents) {
+		first = sg;
+		spin_lock_irqsave(&a->lock, flags);
+		for (k = 0; k < chunk && mapped + k < nents; k++) {
+			a->sbuf[k].gpa = sg_phys(sg);
+			a->sbuf[k].len = sg->length;
+			a->sbuf[k].dir = cdir;
+			a->sbuf[k].flags = 0;
+			sg = sg_next(sg);
+		}
+		err = adma_map_fit(a, a->sbuf, k, &w);
+		for (j = 0; !err && j < k; j++, first = sg_next(first)) {
 			sg_dma_address(first) = a->sbuf[j].dma;
 			sg_dma_len(first) = a->sbuf[j].len;
 		}
+		spin_unlock_irqrestore(&a->lock, flags);
+		if (err)
+			break;
 		mapped += k;
-		k = 0;
 	}
-	spin_unlock_irqrestore(&a->lock, flags);
 	if (!err)
 		return nents;
 	if (mapped)
 		adma_unmap_sg_entries(a, sgl, mapped);
 fail:
 	atomic64_inc(&a->stats.map_errors);
-	dev_err_ratelimited(dev, "apple_dma: map_sg of %d entries failed: %d\n",
-			    nents, err);
+	if (!(attrs & DMA_ATTR_NO_WARN))
+		dev_err_ratelimited(dev, "apple_dma: map_sg of %d entries failed: %d\n",
+				    nents, err);
 	return err == -ENOMEM || err == -EINVAL ? err : -EIO;
 }
 
@@ -246,102 +372,32 @@ static void adma_unmap_sg(struct device *dev, struct scatterlist *sgl,
 		adma_unmap_sg_entries(a, sgl, nents);
 }
 
-/* Pages for the device, physically contiguous; placement does not matter. */
-static gfp_t adma_gfp(gfp_t gfp)
-{
-	return (gfp & ~(__GFP_DMA | __GFP_DMA32 | __GFP_HIGHMEM | __GFP_COMP)) |
-	       __GFP_ZERO;
-}
-
-static void *adma_alloc(struct device *dev, size_t size, dma_addr_t *handle,
-			gfp_t gfp, unsigned long attrs)
-{
-	void *cpu;
-
-	size = PAGE_ALIGN(size);
-	cpu = alloc_pages_exact(size, adma_gfp(gfp));
-	if (!cpu)
-		return NULL;
-	*handle = adma_map_range(dev, virt_to_phys(cpu), size,
-				 DMA_BIDIRECTIONAL);
-	if (*handle == DMA_MAPPING_ERROR) {
-		free_pages_exact(cpu, size);
-		return NULL;
-	}
-	return cpu;
-}
-
-static void adma_free(struct device *dev, size_t size, void *cpu,
-		      dma_addr_t handle, unsigned long attrs)
-{
-	size = PAGE_ALIGN(size);
-	adma_unmap_range(dev, handle, size);
-	free_pages_exact(cpu, size);
-}
-
-static struct page *adma_alloc_pages(struct device *dev, size_t size,
-				     dma_addr_t *handle,
-				     enum dma_data_direction dir, gfp_t gfp)
-{
-	struct page *page;
-
-	page = alloc_pages(adma_gfp(gfp), get_order(size));
-	if (!page)
-		return NULL;
-	*handle = adma_map_range(dev, page_to_phys(page), PAGE_ALIGN(size), dir);
-	if (*handle == DMA_MAPPING_ERROR) {
-		__free_pages(page, get_order(size));
-		return NULL;
-	}
-	return page;
-}
-
-static void adma_free_pages(struct device *dev, size_t size, struct page *page,
-			    dma_addr_t handle, enum dma_data_direction dir)
-{
-	adma_unmap_range(dev, handle, PAGE_ALIGN(size));
-	__free_pages(page, get_order(size));
-}
-
-/* Coherent memory is ordinary cacheable RAM: map it as it is. */
-static int adma_mmap(struct device *dev, struct vm_area_struct *vma,
-		     void *cpu, dma_addr_t handle, size_t size,
-		     unsigned long attrs)
-{
-	unsigned long count = PAGE_ALIGN(size) >> PAGE_SHIFT;
-	unsigned long user = vma_pages(vma);
-	unsigned long off = vma->vm_pgoff;
-
-	if (off >= count || user > count - off)
-		return -ENXIO;
-	return remap_pfn_range(vma, vma->vm_start,
-			       page_to_pfn(virt_to_page(cpu)) + off,
-			       user << PAGE_SHIFT, vma->vm_page_prot);
-}
-
-static int adma_get_sgtable(struct device *dev, struct sg_table *sgt,
-			    void *cpu, dma_addr_t handle, size_t size,
-			    unsigned long attrs)
-{
-	int ret = sg_alloc_table(sgt, 1, GFP_KERNEL);
-
-	if (!ret)
-		sg_set_page(sgt->sgl, virt_to_page(cpu), PAGE_ALIGN(size), 0);
-	return ret;
-}
-
 /*
- * The host picks device addresses; a mask too narrow for one is caught when
- * the mapping is made (chan.c). Below 32 bits nothing is plausible.
+ * The host picks device addresses below IOVA_END (protocol 1.1): a mask
+ * that cannot reach the top of that aperture is refused here rather than
+ * map by map. Unknown (0): below 32 bits nothing is plausible, and each
+ * answer is checked against the mask anyway.
  */
 static int adma_dma_supported(struct device *dev, u64 mask)
 {
+	struct adma_dev *a = adma_get(dev);
+
+	if (a && a->iova_end)
+		return mask >= a->iova_end - 1;
 	return mask >= DMA_BIT_MASK(32);
 }
 
+/*
+ * The smallest mask that reaches every IOVA the host may hand out. 64 bits
+ * would tell drivers (amdgpu's TTM) to use ZONE_DMA32 pages for everything.
+ */
 static u64 adma_get_required_mask(struct device *dev)
 {
-	return DMA_BIT_MASK(64);
+	struct adma_dev *a = adma_get(dev);
+
+	if (!a || a->iova_end < 2)
+		return DMA_BIT_MASK(64);
+	return DMA_BIT_MASK(fls64(a->iova_end - 1));
 }
 
 static size_t adma_max_mapping_size(struct device *dev)

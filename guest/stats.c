@@ -64,8 +64,19 @@ static int adma_stats_show(struct seq_file *m, void *unused)
 	SHOW_ATOMIC(bad_blocks);
 	SHOW_ATOMIC(mask_refusals);
 	SHOW_ATOMIC(resource_refusals);
+	SHOW_ATOMIC(remaps);
+	SHOW_ATOMIC(unfit);
+	SHOW("cluster_refused", cs.cluster_refused);
+	SHOW_ATOMIC(late_ops);
+	SHOW_ATOMIC(unmaps_kept);
+	SHOW_ATOMIC(unmaps_resent);
+	SHOW_ATOMIC(unmaps_lost);
+	SHOW("unmaps_pending", a->pend.n);
+	SHOW_ATOMIC(maps_undone);
+	SHOW_ATOMIC(release_all);
 	SHOW("uvm_forced", adma_uvm_forced());
 	SHOW("tso_answers", adma_tso_answers());
+	SHOW("dczva_emulated", adma_dczva_emulated());
 	SHOW("cluster_bytes", coal_config(a->coal)->cluster_shift ?
 	     1ull << coal_config(a->coal)->cluster_shift : 0);
 	SHOW("small_max", coal_config(a->coal)->small_max);

@@ -372,6 +372,14 @@ static int run_host(struct coal *c)
 
 		if (r->err) {
 			c->st.host_map_errors++;
+			/*
+			 * A window refused for space: its buffers are
+			 * retried privately (e stays unmapped, nruns 0).
+			 */
+			if (r->err == COAL_ENOMEM && e->kind != EXT_PRIVATE) {
+				c->st.cluster_refused++;
+				continue;
+			}
 			if (!err)
 				err = r->err < 0 ? r->err : COAL_EIO;
 			continue;
@@ -452,7 +460,8 @@ static struct coal_ext *plan_one(struct coal *c, const struct coal_buf *b,
 	struct coal_ext *e = NULL;
 
 	*how = HOW_PRIVATE;
-	if (c->cfg.cluster_shift && b->len <= c->cfg.small_max)
+	if (c->cfg.cluster_shift && b->len <= c->cfg.small_max &&
+	    !(b->flags & COAL_BUF_PRIVATE))
 		e = plan_small(c, b, how);
 	if (e || c->nomem)
 		return e;
@@ -518,8 +527,12 @@ static void map_commit(struct coal *c, struct coal_buf *buf, unsigned int n)
 		next = e->call_next;
 		e->call_next = NULL;
 		if (!e->refs) {
-			/* a cluster whose only buffers fell back to private */
-			queue_unmap(c, e->handle);
+			/*
+			 * a cluster whose only buffers fell back to private,
+			 * or that the host refused (never mapped)
+			 */
+			if (e->state == EXT_MAPPED)
+				queue_unmap(c, e->handle);
 			ext_unlink(c, e);
 			c->env.free(c->env.ctx, e);
 			continue;
@@ -569,7 +582,8 @@ static void map_commit(struct coal *c, struct coal_buf *buf, unsigned int n)
 static bool buf_valid(const struct coal_buf *b)
 {
 	return b->len && b->gpa + b->len > b->gpa && b->dir &&
-	       !(b->dir & ~COAL_DIR_BIDIRECTIONAL);
+	       !(b->dir & ~COAL_DIR_BIDIRECTIONAL) &&
+	       !(b->flags & ~COAL_BUF_PRIVATE);
 }
 
 int coal_map(struct coal *c, struct coal_buf *buf, unsigned int n)
@@ -737,4 +751,19 @@ uint64_t coal_release_all(struct coal *c)
 	}
 	flush_unmaps(c);
 	return n;
+}
+
+uint64_t coal_pick(const struct coal_want *w, uint64_t dma, uint64_t len)
+{
+	uint64_t a = w->align ? w->align : 1;
+	uint64_t off = (a - (dma & (a - 1))) & (a - 1);
+	uint64_t use = dma + off, last = use + w->size - 1;
+
+	if (!dma || !w->size || off > len || w->size > len - off ||
+	    use < dma || last < use || last > w->mask)
+		return 0;
+	/* a buffer longer than a segment cannot keep to one */
+	if (w->size - 1 <= w->boundary && ((use ^ last) & ~w->boundary))
+		return 0;
+	return use;
 }

@@ -24,9 +24,10 @@
  *     (counted as straddle_private). Later buffers in either cluster hit the
  *     pair.
  *
- *   - Larger buffers, and buffers whose window the embedder refuses (see
- *     window_ok: a window must be wholly RAM for the host to map it), get a
- *     private mapping of exactly their bytes.
+ *   - Larger buffers, buffers flagged COAL_BUF_PRIVATE, and buffers whose
+ *     window the embedder refuses (see window_ok: a window must be wholly
+ *     RAM for the host to map it), get a private mapping of exactly their
+ *     bytes.
  *
  * Every buffer holds one reference on the mapping (*extent*) serving it; the
  * host mapping is undone when the last buffer goes. Buffers are found again
@@ -36,7 +37,10 @@
  * The host may answer a mapping with up to COAL_MAX_SEGS segments; adjacent
  * segments whose device addresses run on are merged. A buffer must fall in
  * one run to be served by an extent; a small buffer that does not fit a new
- * cluster's runs is retried as a private mapping.
+ * cluster's runs is retried as a private mapping. So is a small buffer whose
+ * new cluster (or pair) the host refused for want of space (COAL_ENOMEM:
+ * NO_SPACE / FRAGMENTED): its own bytes may still fit where a whole window
+ * does not (counted as cluster_refused).
  *
  * Mapping is all or nothing per call: if any buffer of a coal_map() call
  * fails, every mapping the call made is undone and the state is as before.
@@ -128,6 +132,7 @@ struct coal_stats {
 	uint64_t cluster_misses;	/* small buffers that made a cluster */
 	uint64_t pairs;			/* of the misses, pairs made for straddlers */
 	uint64_t straddle_private;	/* straddlers mapped privately */
+	uint64_t cluster_refused;	/* clusters refused for space: retried */
 	uint64_t private_maps;		/* buffers given their own mapping */
 	uint64_t host_maps;		/* host mappings requested */
 	uint64_t host_map_errors;	/* of which refused or malformed */
@@ -154,18 +159,23 @@ struct coal *coal_init(void *mem, const struct coal_config *cfg,
 /* The configuration in force. */
 const struct coal_config *coal_config(const struct coal *c);
 
+/* coal_buf.flags */
+#define COAL_BUF_PRIVATE	1u	/* never share: own host mapping */
+
 /* A buffer to map: the coalescer fills dma. */
 struct coal_buf {
 	uint64_t gpa;
 	uint64_t len;
 	unsigned int dir;		/* COAL_DIR_* */
+	unsigned int flags;		/* COAL_BUF_* */
 	uint64_t dma;			/* out */
 };
 
 /*
  * Map n (<= max_batch) buffers, all or nothing. Returns 0, or the first
  * error (COAL_E2BIG if n is too large, COAL_EINVAL for a bad buffer,
- * COAL_ENOMEM, or the host's error) with nothing mapped.
+ * COAL_ENOMEM, or the host's error) with nothing mapped. The host's
+ * COAL_ENOMEM means "no space": a cluster refused so is retried privately.
  */
 int coal_map(struct coal *c, struct coal_buf *buf, unsigned int n);
 
@@ -187,5 +197,25 @@ unsigned int coal_unmap(struct coal *c, const struct coal_ubuf *buf,
 uint64_t coal_release_all(struct coal *c);
 
 const struct coal_stats *coal_stats(const struct coal *c);
+
+/*
+ * What a caller may be handed from a mapping: every answer, a cluster hit
+ * as much as a new mapping, is checked against it by the embedder.
+ */
+struct coal_want {
+	uint64_t mask;		/* highest device address allowed */
+	uint64_t boundary;	/* segment boundary mask: not to be crossed */
+	uint64_t align;		/* power of two (1: any) */
+	uint64_t size;		/* bytes handed out from the mapping */
+};
+
+/*
+ * The device address to hand out from a mapping that starts at dma and runs
+ * on for len bytes: the first address >= dma aligned to w->align from which
+ * w->size bytes fit in the mapping, below w->mask, not across w->boundary
+ * (unless w->size is longer than a segment); 0 if there is none. Address 0
+ * itself is never handed out: drivers take it for "no address".
+ */
+uint64_t coal_pick(const struct coal_want *w, uint64_t dma, uint64_t len);
 
 #endif /* COALESCE_H */

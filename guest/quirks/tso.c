@@ -97,14 +97,13 @@ static int __kprobes adma_tso_ret(struct kretprobe_instance *ri, struct pt_regs 
 	return 0;
 }
 
-static struct kretprobe adma_tso_krp = {
-	.kp.symbol_name = ADMA_PRCTL_SYMBOL,
-	.entry_handler = adma_tso_entry,
-	.handler = adma_tso_ret,
-	.data_size = sizeof(struct adma_tso_call),
-	.maxactive = 64,
-};
-
+/*
+ * Filled afresh at every arming: registration resolves symbol_name into
+ * kp.addr (and keeps it after unregistering), and register_kprobe refuses
+ * a probe that names both, so a reused struct could not be armed again
+ * after the last apple-dma-pci was unbound and one was bound again.
+ */
+static struct kretprobe adma_tso_krp;
 static bool adma_tso_armed;
 
 /* Does the host run this vCPU with hardware TSO? */
@@ -123,6 +122,12 @@ void adma_tso_init(struct adma_dev *a)
 
 	if (!tso || (tso < 0 && !adma_tso_hw(a)))
 		return;
+	memset(&adma_tso_krp, 0, sizeof(adma_tso_krp));
+	adma_tso_krp.kp.symbol_name = ADMA_PRCTL_SYMBOL;
+	adma_tso_krp.entry_handler = adma_tso_entry;
+	adma_tso_krp.handler = adma_tso_ret;
+	adma_tso_krp.data_size = sizeof(struct adma_tso_call);
+	adma_tso_krp.maxactive = 64;
 	ret = register_kretprobe(&adma_tso_krp);
 	if (ret) {
 		pr_warn(ADMA_DRV_NAME ": TSO prctl shim: register_kretprobe(%s): %d\n",

@@ -99,12 +99,14 @@ static void adma_uvm_arm(bool quiet)
 	}
 }
 
-static void adma_uvm_disarm(void)
+static void adma_uvm_disarm(const char *why)
 {
 	if (!adma_uvm_armed)
 		return;
 	unregister_kprobe(&adma_uvm_kp);
 	adma_uvm_armed = false;
+	pr_info(ADMA_DRV_NAME ": UVM quirk disarmed (%s; %llu allocations forced so far)\n",
+		why, adma_uvm_forced());
 }
 
 static int adma_uvm_module_cb(struct notifier_block *nb, unsigned long action,
@@ -118,7 +120,7 @@ static int adma_uvm_module_cb(struct notifier_block *nb, unsigned long action,
 	if (action == MODULE_STATE_LIVE)
 		adma_uvm_arm(false);
 	else if (action == MODULE_STATE_GOING)
-		adma_uvm_disarm();
+		adma_uvm_disarm("module going");
 	mutex_unlock(&adma_uvm_lock);
 	return NOTIFY_OK;
 }
@@ -149,6 +151,6 @@ void adma_uvm_fini(void)
 		unregister_module_notifier(&adma_uvm_nb);
 	adma_uvm_watching = false;
 	mutex_lock(&adma_uvm_lock);
-	adma_uvm_disarm();
+	adma_uvm_disarm("apple_dma stopping");
 	mutex_unlock(&adma_uvm_lock);
 }

@@ -68,6 +68,7 @@ struct host {
 	uint64_t fail_at;		/* fail the Nth map request (1-based) */
 	int fail_ppm;
 	bool malformed_next;		/* answer the next map with a bad length */
+	uint64_t nospace_from;		/* refuse maps of >= this many bytes */
 	/* counters */
 	uint64_t map_reqs, map_calls, unmaps, unmap_calls, refused;
 	uint64_t max_batch_seen;
@@ -194,6 +195,8 @@ static int host_map_one(struct coal_host_req *r)
 	H.map_reqs++;
 	if (H.fail_at && H.map_reqs == H.fail_at)
 		return -28;	/* ENOSPC: a refusal */
+	if (H.nospace_from && r->len >= H.nospace_from)
+		return COAL_ENOMEM;	/* NO_SPACE / FRAGMENTED */
 	if (H.fail_ppm && rnd_below(1000000) < (uint64_t)H.fail_ppm)
 		return -5;
 	if (!in_ram(r->gpa, r->len))
@@ -532,6 +535,12 @@ static void random_buf(struct coal_buf *b, uint64_t cs, uint64_t small_max)
 			b->gpa = HOLE_START - 64 * KiB + rnd_below(512 * KiB);
 	} while (!in_ram(b->gpa, b->len));
 	b->dir = 1 + (unsigned int)rnd_below(3);
+	/*
+	 * now and then a buffer that must not share (coherent memory);
+	 * chosen without drawing from rnd(), so the seeds keep their runs
+	 */
+	b->flags = ((b->gpa ^ b->len) & 0xf000) == 0x3000 ?
+		   COAL_BUF_PRIVATE : 0;
 	b->dma = 0;
 }
 
@@ -970,6 +979,100 @@ static void test_split_fallback(void **state)
 	free(c);
 }
 
+static void test_cluster_refused_private(void **state)
+{
+	/*
+	 * The host has no room for a cluster window (NO_SPACE/FRAGMENTED)
+	 * but does for the buffers' own bytes: a single, a hit on the same
+	 * refused cluster, a straddler's pair and a flagged buffer all map
+	 * privately in the same call. A private buffer refused so still fails.
+	 */
+	uint64_t cs = 256 * KiB, base = RAM_BASE + 40 * cs;
+	struct coal_buf b[5] = {
+		mkbuf(base + 4 * KiB, 4 * KiB, COAL_DIR_TO_DEVICE),
+		mkbuf(base + 64 * KiB, 8 * KiB, COAL_DIR_FROM_DEVICE),
+		mkbuf(base + 3 * cs - 2 * KiB, 8 * KiB, COAL_DIR_TO_DEVICE),
+		mkbuf(base + 6 * cs + 4 * KiB, 4 * KiB, COAL_DIR_TO_DEVICE),
+		mkbuf(base + 9 * cs, 16 * KiB, COAL_DIR_BIDIRECTIONAL),
+	};
+	struct coal_buf big = mkbuf(base + 20 * cs, cs, COAL_DIR_TO_DEVICE);
+	struct snapshot s;
+	struct coal *c;
+	unsigned int i;
+
+	(void)state;
+	host_reset(13);
+	c = coal_new(18, 0, 8);
+	b[4].flags = COAL_BUF_PRIVATE;
+	H.nospace_from = cs;
+	assert_int_equal(coal_map(c, b, 5), 0);
+	for (i = 0; i < 5; i++) {
+		struct mbuf m = { b[i].gpa, b[i].len, b[i].dma, b[i].dir };
+
+		check_buffer(&m, NULL);
+	}
+	assert_int_equal(H.nmaps, 5);
+	assert_int_equal(coal_stats(c)->private_maps, 5);
+	assert_int_equal(coal_stats(c)->cluster_refused, 3);
+	assert_int_equal(coal_stats(c)->live_clusters, 0);
+	assert_int_equal(coal_stats(c)->map_errors, 0);
+
+	snap(c, &s);
+	assert_int_equal(coal_map(c, &big, 1), COAL_ENOMEM);
+	assert_unchanged(c, &s);
+
+	/* with room again, the flag still keeps a small buffer private */
+	H.nospace_from = 0;
+	b[0] = mkbuf(base + 30 * cs, 4 * KiB, COAL_DIR_TO_DEVICE);
+	b[0].flags = COAL_BUF_PRIVATE;
+	assert_int_equal(coal_map(c, b, 1), 0);
+	assert_int_equal(H.maps[H.nmaps - 1].len, 4 * KiB);
+	b[0].flags = 2;
+	assert_int_equal(coal_map(c, b, 1), COAL_EINVAL);
+	assert_int_equal(coal_release_all(c), 6);
+	assert_int_equal(H.nmaps, 0);
+	assert_int_equal(H.allocs_live, 0);
+	free(c);
+}
+
+static void test_pick(void **state)
+{
+	/* what the guest module may hand a caller from a mapping */
+	struct coal_want w = { .mask = ~0ull, .boundary = 0xffffffffull,
+			       .align = 1, .size = 4 * KiB };
+	uint64_t four = 1ull << 32;
+
+	(void)state;
+	assert_int_equal(coal_pick(&w, 0x10000, 4 * KiB), 0x10000);
+	/* IOVA 0 is never handed out */
+	assert_int_equal(coal_pick(&w, 0, 4 * KiB), 0);
+	/* the mask that applies */
+	w.mask = four - 1;
+	assert_int_equal(coal_pick(&w, four - 4 * KiB, 4 * KiB), four - 4 * KiB);
+	assert_int_equal(coal_pick(&w, four - 2 * KiB, 4 * KiB), 0);
+	assert_int_equal(coal_pick(&w, 1ull << 40, 4 * KiB), 0);
+	w.mask = ~0ull;
+	/* the segment boundary, unless the buffer is longer than a segment */
+	assert_int_equal(coal_pick(&w, four - 2 * KiB, 4 * KiB), 0);
+	w.boundary = 0xffff;
+	w.size = 128 * KiB;
+	assert_int_equal(coal_pick(&w, four - 2 * KiB, 128 * KiB),
+			 four - 2 * KiB);
+	w.boundary = 0xffffffffull;
+	/* alignment: the aligned part of a mapping with slack */
+	w.size = 64 * KiB;
+	w.align = 64 * KiB;
+	assert_int_equal(coal_pick(&w, 0x4000, 64 * KiB), 0);
+	assert_int_equal(coal_pick(&w, 0x4000, 112 * KiB), 0x10000);
+	assert_int_equal(coal_pick(&w, 0x10000, 64 * KiB), 0x10000);
+	/* no room after aligning, and wrap-around */
+	assert_int_equal(coal_pick(&w, 0x14000, 64 * KiB + 0x8000), 0);
+	w.align = 1;
+	assert_int_equal(coal_pick(&w, ~0ull - 16 * KiB, 64 * KiB), 0);
+	w.size = 0;
+	assert_int_equal(coal_pick(&w, 0x10000, 4 * KiB), 0);
+}
+
 static void test_size_mismatch(void **state)
 {
 	struct coal_buf a = mkbuf(RAM_BASE + 4 * KiB, 4 * KiB,
@@ -1058,6 +1161,8 @@ int main(void)
 		cmocka_unit_test(test_window_refused),
 		cmocka_unit_test(test_host_failure_leaves_state),
 		cmocka_unit_test(test_split_fallback),
+		cmocka_unit_test(test_cluster_refused_private),
+		cmocka_unit_test(test_pick),
 		cmocka_unit_test(test_size_mismatch),
 		cmocka_unit_test(test_same_address_twice),
 		cmocka_unit_test(test_random_clusters),

@@ -12,10 +12,28 @@
 #   deb_unpacked ARCH PKG               PKG's files, unpacked once under
 #                                       the cache's guest-ARCH/PKG/root;
 #                                       prints that directory
+#   deb_series_opts SERIES              apt options selecting a kernel
+#                                       series, one a line: stable (none),
+#                                       bpo (-t CODENAME-backports, the
+#                                       codename from /etc/os-release)
 # Needs die() from the sourcing script.
 
 deb_cache=${EGPU_CACHE:-$HOME/.cache/egpu-vm}
 deb_host_arch=$(dpkg --print-architecture 2>/dev/null || echo amd64)
+
+deb_series_opts() { # SERIES
+	local codename=''
+	case $1 in
+	stable) ;;
+	bpo)
+		# shellcheck disable=SC1091 # the machine's own release file
+		codename=$(. /etc/os-release 2>/dev/null && echo "${VERSION_CODENAME:-}")
+		[ -n "$codename" ] || { echo "no VERSION_CODENAME in /etc/os-release" >&2; return 1; }
+		printf '%s\n' -t "$codename-backports"
+		;;
+	*) echo "unknown kernel series '$1' (stable or bpo)" >&2; return 1 ;;
+	esac
+}
 
 deb_foreign_opts() { # ARCH: apt options for the private state of ARCH
 	local d=$deb_cache/kernels/apt-$1

@@ -12,7 +12,13 @@
 #   /bin/workload          tests/vm/workload.c, gcc -static (arm64:
 #                          aarch64-linux-gnu-gcc, libc6-dev-arm64-cross)
 #   /lib/modules/*.ko      nvme.ko and everything modules.dep says it needs,
-#                          /lib/modules/order = load order (dependencies first)
+#                          /lib/modules/order = load order (dependencies first);
+#                          ahci, xhci-pci, usb-storage, sd_mod likewise in
+#                          /lib/modules/order.blk (loaded with egpu.blk=1);
+#                          compressed modules (6.12: .ko.xz; .ko.zst, .ko.gz)
+#                          are stored uncompressed, for busybox insmod
+#   /bin/quirkcheck        tests/vm/quirkcheck.c, built like the workload
+#   /bin/quirks.sh         tests/vm/quirks.sh (the quirk steps of /init)
 #   /lib/modules/apple_dma.ko  when given
 #   /lib/modules/NAME.ko   each --ko FILE (e.g. simgpu_test.ko, the GPU test
 #                          driver); /init loads those itself when asked
@@ -60,8 +66,13 @@ if [ ! -x "$wl" ] || [ "$here/workload.c" -nt "$wl" ]; then
 	"$cc" -static -O2 -Wall -Wextra -pthread -o "$wl" "$here/workload.c" ||
 		die "cannot build the workload ($ccpkg: scripts/deps.sh vm)"
 fi
+qc=$outdir/quirkcheck-$arch
+if [ ! -x "$qc" ] || [ "$here/quirkcheck.c" -nt "$qc" ]; then
+	"$cc" -static -O2 -Wall -Wextra -Werror -o "$qc" "$here/quirkcheck.c" ||
+		die "cannot build quirkcheck ($ccpkg: scripts/deps.sh vm)"
+fi
 
-inputs=("$here/init" "$here/mkinitramfs.sh" "$here/mkcpio.py" "$busybox" "$wl" "$mods/modules.dep" ${ko:+"$ko"} "${extra_kos[@]}")
+inputs=("$here/init" "$here/mkinitramfs.sh" "$here/mkcpio.py" "$busybox" "$wl" "$qc" "$here/quirks.sh" "$mods/modules.dep" ${ko:+"$ko"} "${extra_kos[@]}")
 fresh=1
 [ -f "$out" ] || fresh=0
 for f in "${inputs[@]}"; do [ "$f" -nt "$out" ] && fresh=0; done
@@ -69,7 +80,8 @@ for f in "${inputs[@]}"; do [ "$f" -nt "$out" ] && fresh=0; done
 [ "$(cat "$out.ko" 2>/dev/null)" = "${ko:-none} $busybox${extra_kos[*]:+ ${extra_kos[*]}}" ] || fresh=0
 [ "$fresh" = 1 ] && exit 0
 
-# modules.dep: "kernel/a.ko: kernel/b.ko kernel/c.ko" - load deps first
+# modules.dep: "kernel/a.ko: kernel/b.ko kernel/c.ko" - load deps first;
+# names carry the compression suffix (6.12: kernel/a.ko.xz)
 declare -A seen=()
 order=()
 add_module() {
@@ -81,7 +93,32 @@ add_module() {
 	for d in $deps; do add_module "$d"; done
 	order+=("$m")
 }
-add_module kernel/drivers/nvme/host/nvme.ko
+nvme=$(awk -F: '$1 ~ /^kernel\/drivers\/nvme\/host\/nvme\.ko(\.(xz|zst|gz))?$/ { print $1; exit }' "$mods/modules.dep")
+[ -n "$nvme" ] || die "no kernel/drivers/nvme/host/nvme.ko[.xz|.zst|.gz] in $mods/modules.dep"
+add_module "$nvme"
+
+# the other disk types apple-dma-pci may manage (scenarios ahci, xhci):
+# /lib/modules/order.blk, loaded by /init only with egpu.blk=1
+nbase=${#order[@]}
+for want in ata/ahci usb/host/xhci-pci usb/storage/usb-storage scsi/sd_mod; do
+	m=$(awk -F: -v w="kernel/drivers/$want.ko" 'index($1, w) == 1 { print $1; exit }' "$mods/modules.dep")
+	[ -n "$m" ] || die "no kernel/drivers/$want.ko in $mods/modules.dep"
+	add_module "$m"
+done
+
+# install_ko SRC DIR: SRC into DIR as NAME.ko, uncompressed; prints NAME.ko
+install_ko() {
+	local src=$1 name
+	name=$(basename "$src")
+	case $name in
+	*.ko) cp "$src" "$2/$name" ;;
+	*.ko.xz) name=${name%.xz}; xz -dc "$src" >"$2/$name" || die "xz -d $src failed (Debian package xz-utils)" ;;
+	*.ko.zst) name=${name%.zst}; zstd -qdc "$src" >"$2/$name" || die "zstd -d $src failed (Debian package zstd)" ;;
+	*.ko.gz) name=${name%.gz}; gzip -dc "$src" >"$2/$name" || die "gzip -d $src failed" ;;
+	*) die "$src: not a kernel module name" ;;
+	esac
+	echo "$name"
+}
 
 stage=$(mktemp -d "$outdir/initramfs.XXXXXX")
 trap 'rm -rf "$stage"' EXIT
@@ -91,11 +128,16 @@ for applet in $(/bin/busybox --list); do
 	[ "$applet" = busybox ] || ln -s busybox "$stage/bin/$applet"
 done
 cp "$wl" "$stage/bin/workload"
+cp "$qc" "$stage/bin/quirkcheck"
+cp "$here/quirks.sh" "$stage/bin/quirks.sh"
+chmod 755 "$stage/bin/quirks.sh"
 cp "$here/init" "$stage/init"
 chmod 755 "$stage/init"
-for m in "${order[@]}"; do
-	cp "$mods/$m" "$stage/lib/modules/"
-	basename "$m" >>"$stage/lib/modules/order"
+for m in "${order[@]:0:$nbase}"; do
+	install_ko "$mods/$m" "$stage/lib/modules" >>"$stage/lib/modules/order"
+done
+for m in "${order[@]:$nbase}"; do
+	install_ko "$mods/$m" "$stage/lib/modules" >>"$stage/lib/modules/order.blk"
 done
 [ -z "$ko" ] || cp "$ko" "$stage/lib/modules/apple_dma.ko"
 for k in "${extra_kos[@]}"; do cp "$k" "$stage/lib/modules/"; done

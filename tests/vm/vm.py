@@ -121,7 +121,7 @@ class Vm:
                  qmp_path=None,
                  wl="", wl2="", admaargs="", accel=None,
                  smp=2, mem="1G", disk_mib=1024, extra_append="", echo=False,
-                 loglevel=5, arch="amd64", gpu=None, gpurun=""):
+                 loglevel=5, arch="amd64", gpu=None, gpurun="", qemu_extra=()):
         if arch not in MACHINES:
             raise ValueError("unknown guest architecture %r" % arch)
         self.arch = arch
@@ -130,6 +130,7 @@ class Vm:
         # None: the NVMe disk is the managed device; else a dict with
         # "backend" and "opts" of the egpu-pci function apple-dma-pci manages
         self.gpu, self.gpurun = gpu, gpurun
+        self.qemu_extra = tuple(qemu_extra)   # more QEMU arguments, at the end
         self.steps, self.wl, self.wl2, self.admaargs = steps, wl, wl2, admaargs
         self.accel = accel or tcg(arch)
         self.smp, self.mem, self.disk_mib = smp, mem, disk_mib
@@ -181,7 +182,13 @@ class Vm:
         else:
             cmd += ["-drive", "file=%s,if=none,id=d0,format=raw,cache=unsafe" % disk,
                     "-device", "nvme,id=nvme0,serial=adma,drive=d0"]
-        return cmd
+        extra = list(self.qemu_extra)
+        if any("@DISK2@" in a for a in extra):   # a second disk (ahci, xhci scenarios)
+            disk2 = os.path.join(self.tmp, "disk2.img")
+            with open(disk2, "wb") as f:
+                f.truncate(self.disk_mib << 20)   # sparse
+            extra = [a.replace("@DISK2@", disk2) for a in extra]
+        return cmd + extra
 
     def _host_stats(self, res, tag):
         if self.gpu is not None:
