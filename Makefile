@@ -13,7 +13,7 @@ SAN := -fsanitize=address,undefined -fno-sanitize-recover=all
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes
 UNIT_CFLAGS := -std=c11 -O1 -g $(WARN) $(SAN) -Iprotocol -Ihost -Itests/unit -Iguest/core
 
-HOST_SRC := host/adma_core.c host/dartsim.c
+HOST_SRC := host/adma_core.c host/adma_batch.c host/dartsim.c
 FAKE_SRC := tests/unit/fake_guest.c
 COAL_SRC := $(wildcard guest/core/*.c)
 SIM_SRC := host/simgpu.c host/simgpu_engine.c

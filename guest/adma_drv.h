@@ -16,6 +16,9 @@
 #include <linux/mutex.h>
 #include <linux/notifier.h>
 #include <linux/pci.h>
+#include <linux/irq_work.h>
+#include <linux/printk.h>
+#include <linux/ratelimit.h>
 #include <linux/rcupdate.h>
 #include <linux/spinlock.h>
 
@@ -43,7 +46,6 @@ struct adma_stats {
 	atomic64_t bad_blocks;		/* batches whose block was not OK */
 	atomic64_t map_errors;		/* map ops that failed */
 	atomic64_t unmap_errors;	/* unmaps of unknown addresses */
-	atomic64_t mask_refusals;	/* IOVAs beyond the device's mask */
 	atomic64_t resource_refusals;	/* map_resource/MMIO asked */
 	/* answers unfit for the caller (mask, IOVA 0, boundary, alignment) */
 	atomic64_t remaps;		/* remapped privately */
@@ -78,6 +80,15 @@ struct adma_chan {
 	phys_addr_t cmd_pa, req_pa, resp_pa;
 	size_t req_bytes, resp_bytes;
 	u32 max_batch;
+
+	/*
+	 * One message from under adma_dev.lock, printed by log_work once the
+	 * lock is dropped (adma_log_locked()). log_busy: log_msg is taken.
+	 */
+	struct irq_work log_work;
+	bool log_busy;
+	unsigned int log_dropped;
+	char log_msg[128];
 };
 
 struct adma_dev {
@@ -171,7 +182,27 @@ static inline bool adma_alive(struct adma_dev *a, struct device *dev)
 	       m && &m->dev == dev;
 }
 
+/*
+ * A message from under a->lock: printk() there could enter a console driver
+ * that maps DMA itself (netconsole over the managed device) with the lock
+ * held and interrupts off, so it is formatted here and printed (as an
+ * error) by an irq_work after the lock is dropped. Rate-limited per call site; one
+ * message in flight, others counted in log_dropped.
+ */
+#define adma_log_locked(a, fmt, ...)					\
+	do {								\
+		static DEFINE_RATELIMIT_STATE(_rs,			\
+					      DEFAULT_RATELIMIT_INTERVAL, \
+					      DEFAULT_RATELIMIT_BURST);	\
+		struct adma_dev *_a = (a);				\
+									\
+		if (__ratelimit(&_rs))					\
+			adma_log_queue(_a, "%s %s: " fmt, ADMA_DRV_NAME,	\
+				       pci_name(_a->pdev), ##__VA_ARGS__); \
+	} while (0)
+
 /* chan.c */
+__printf(2, 3) void adma_log_queue(struct adma_dev *a, const char *fmt, ...);
 int adma_chan_init(struct adma_dev *a);
 void adma_chan_fini(struct adma_dev *a);
 int adma_chan_ping(struct adma_dev *a);

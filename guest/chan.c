@@ -53,12 +53,44 @@ int adma_status_errno(u32 status)
 	}
 }
 
+static void adma_log_work(struct irq_work *w)
+{
+	struct adma_chan *ch = container_of(w, struct adma_chan, log_work);
+	unsigned int dropped = READ_ONCE(ch->log_dropped);
+
+	pr_err("%s", ch->log_msg);
+	if (dropped)
+		pr_warn("%s: %u more messages dropped\n", ADMA_DRV_NAME, dropped);
+	WRITE_ONCE(ch->log_dropped, 0);
+	/* the message is printed before the slot is offered again */
+	smp_store_release(&ch->log_busy, false);
+}
+
+void adma_log_queue(struct adma_dev *a, const char *fmt, ...)
+{
+	struct adma_chan *ch = &a->chan;
+	va_list ap;
+
+	lockdep_assert_held(&a->lock);
+	/* pairs with the release in adma_log_work(): the slot is free */
+	if (smp_load_acquire(&ch->log_busy)) {
+		WRITE_ONCE(ch->log_dropped, ch->log_dropped + 1);
+		return;
+	}
+	va_start(ap, fmt);
+	vscnprintf(ch->log_msg, sizeof(ch->log_msg), fmt, ap);
+	va_end(ap);
+	WRITE_ONCE(ch->log_busy, true);
+	irq_work_queue(&ch->log_work);
+}
+
 int adma_chan_init(struct adma_dev *a)
 {
 	struct adma_chan *ch = &a->chan;
 	size_t cmd_bytes = ALIGN(sizeof(struct adma_cmd), 64);
 	void *mem;
 
+	init_irq_work(&ch->log_work, adma_log_work);
 	ch->max_batch = a->max_batch;
 	ch->req_bytes = sizeof(struct adma_req) * ch->max_batch;
 	ch->resp_bytes = sizeof(struct adma_resp) * ch->max_batch;
@@ -79,6 +111,7 @@ void adma_chan_fini(struct adma_dev *a)
 {
 	struct adma_chan *ch = &a->chan;
 
+	irq_work_sync(&ch->log_work);
 	if (ch->cmd)
 		free_pages_exact(ch->cmd, ALIGN(sizeof(struct adma_cmd), 64) +
 				 ch->req_bytes + ch->resp_bytes);
@@ -115,9 +148,8 @@ static u32 adma_ring(struct adma_dev *a, u32 n)
 	status = READ_ONCE(cmd->status);
 	if (status != ADMA_S_OK) {
 		atomic64_inc(&a->stats.bad_blocks);
-		dev_err_ratelimited(&a->pdev->dev,
-				    "batch of %u not processed: %s\n", n,
-				    adma_status_str(status));
+		adma_log_locked(a, "batch of %u not processed: %s\n",
+				n, adma_status_str(status));
 	}
 	return status;
 }
@@ -150,7 +182,7 @@ static u32 adma_resp_status(struct adma_dev *a, u32 i, u32 block)
  * OK with a handle may still be live on the host: it is unmapped.
  */
 static void adma_map_answer(struct adma_dev *a, struct coal_host_req *hr,
-			    u32 i, u32 block, u64 mask)
+			    u32 i, u32 block)
 {
 	const struct adma_resp *r = &a->chan.resp[i];
 	u32 s = adma_resp_status(a, i, block);
@@ -162,10 +194,8 @@ static void adma_map_answer(struct adma_dev *a, struct coal_host_req *hr,
 		s = block;
 	}
 	if (s != ADMA_S_OK) {
+		/* counted; the op logs it after unlocking (unless NO_WARN) */
 		hr->err = adma_status_errno(s);
-		dev_warn_ratelimited(&a->pdev->dev,
-				     "map of %#llx+%#llx refused: %s\n",
-				     hr->gpa, hr->len, adma_status_str(s));
 		return;
 	}
 	hr->err = 0;
@@ -176,18 +206,6 @@ static void adma_map_answer(struct adma_dev *a, struct coal_host_req *hr,
 	for (k = 0; k < min_t(unsigned int, nsegs, ADMA_MAX_SEGS); k++) {
 		hr->seg[k].dma = READ_ONCE(r->seg[k].iova);
 		hr->seg[k].len = READ_ONCE(r->seg[k].len);
-		if (hr->seg[k].len &&
-		    hr->seg[k].dma + hr->seg[k].len - 1 > mask) {
-			/* the device could not reach it: give it back */
-			atomic64_inc(&a->stats.mask_refusals);
-			dev_err_ratelimited(&a->pdev->dev,
-					    "IOVA %#llx+%#llx beyond DMA mask %#llx of %s\n",
-					    hr->seg[k].dma, hr->seg[k].len,
-					    mask, pci_name(a->managed));
-			a->spending[a->npending++] = hr->handle;
-			hr->err = -EIO;
-			return;
-		}
 	}
 }
 
@@ -198,9 +216,8 @@ static void adma_pend_keep(struct adma_dev *a, u64 handle, u8 tries)
 
 	if (tries >= ADMA_PEND_TRIES || p->n == ADMA_PEND_MAX) {
 		atomic64_inc(&a->stats.unmaps_lost);
-		dev_err_ratelimited(&a->pdev->dev,
-				    "unmap of handle %#llx never answered: given up\n",
-				    handle);
+		adma_log_locked(a, "unmap of handle %#llx never answered: given up\n",
+				handle);
 		return;
 	}
 	atomic64_inc(&a->stats.unmaps_kept);
@@ -244,9 +261,8 @@ static void adma_unmap_batch(struct adma_dev *a, const u64 *handle,
 			    (s == ADMA_S_OK || s == ADMA_S_BAD_HANDLE ||
 			     s == ADMA_S_INVALID)) {
 				if (s != ADMA_S_OK && !tries)
-					dev_err_ratelimited(&a->pdev->dev,
-							    "unmap of handle %#llx refused: %s\n",
-							    h, adma_status_str(s));
+					adma_log_locked(a, "unmap of handle %#llx refused: %s\n",
+							h, adma_status_str(s));
 				continue;
 			}
 			adma_pend_keep(a, h, tries ? tries[done + i] + 1 : 1);
@@ -284,7 +300,6 @@ void adma_host_map(void *ctx, struct coal_host_req *hr, unsigned int n)
 {
 	struct adma_dev *a = ctx;
 	struct adma_chan *ch = &a->chan;
-	u64 mask = dma_get_mask(&a->managed->dev);
 	unsigned int done = 0, i;
 
 	if (READ_ONCE(a->dead) || READ_ONCE(a->managed_gone)) {
@@ -315,7 +330,7 @@ void adma_host_map(void *ctx, struct coal_host_req *hr, unsigned int n)
 		atomic64_add(k, &a->stats.req_map);
 		block = adma_ring(a, k);
 		for (i = 0; i < k; i++)
-			adma_map_answer(a, &hr[done + i], i, block, mask);
+			adma_map_answer(a, &hr[done + i], i, block);
 		done += k;
 	}
 	if (a->npending)

@@ -62,7 +62,6 @@ static int adma_stats_show(struct seq_file *m, void *unused)
 	SHOW("size_mismatches", cs.size_mismatches);
 	SHOW_ATOMIC(unmap_errors);
 	SHOW_ATOMIC(bad_blocks);
-	SHOW_ATOMIC(mask_refusals);
 	SHOW_ATOMIC(resource_refusals);
 	SHOW_ATOMIC(remaps);
 	SHOW_ATOMIC(unfit);

@@ -32,15 +32,7 @@
 #include "apple-dma/hostdev_iokit.h"
 
 #ifdef EGPU_IOKIT_TEST_DOUBLE
-/*
- * From tests/iokit-shim/iokit_shim.h (not on this file's include path): set
- * up the simulated function behind the test double (false if it exists),
- * and reach it for its counters.
- */
-bool iokit_shim_setup_gpu(const struct simgpu_config *gpu);
-struct simgpu *iokit_shim_gpu(void);
-void iokit_shim_lock_gpu(void);
-void iokit_shim_unlock_gpu(void);
+#include "egpu-dext-double.h"
 #endif
 
 typedef struct EgpuDext {
@@ -55,7 +47,10 @@ static const char *egpu_dext_id(EgpuDext *d)
     return DEVICE(d->s)->id ? DEVICE(d->s)->id : "";
 }
 
-/* Memory apple-dma-pci may map: plain RAM, not a ROM or a device's BAR. */
+/*
+ * Memory the dext is told about: plain RAM blocks, not a ROM or a device's
+ * BAR (of these, apple-dma-pci maps only the machine's RAM).
+ */
 static bool egpu_dext_plain_ram(void *host)
 {
     ram_addr_t offset;
@@ -168,8 +163,10 @@ void egpu_dext_close(EgpuPciState *s)
     if (!d) {
         return;
     }
-    /* closing the connection resets the function, then drops every
-     * mapping and region the dext holds for us */
+    /*
+     * closing the connection resets the function, then drops every
+     * mapping and region the dext holds for us
+     */
     d->closing = true;
     ram_block_notifier_remove(&d->rbn);
     d->hd->ops->close(d->hd->dev);
