@@ -50,7 +50,10 @@ static void null_unmap(void *be, const struct adma_seg *seg, unsigned int n,
 	(void)be; (void)seg; (void)n; (void)cookie;
 }
 
-static const struct adma_backend_ops null_ops = { null_map, null_unmap };
+static const struct adma_backend_ops null_ops = {
+	.map = null_map,
+	.unmap = null_unmap,
+};
 
 /* MAP+UNMAP pairs through adma_core_exec; returns requests/s. */
 static double run_exec(struct adma_core *c, long pairs)

@@ -63,7 +63,7 @@ struct adma_stats {
  * that is not OK): the host may still hold the mapping. They are sent again
  * before the next batch and at remove, ADMA_PEND_TRIES times at most.
  */
-#define ADMA_PEND_MAX	64
+#define ADMA_PEND_MAX	ADMA_MAX_BATCH	/* one whole unmap batch fits */
 #define ADMA_PEND_TRIES	16
 
 struct adma_pend {
@@ -117,6 +117,12 @@ struct adma_dev {
 	unsigned int npending;
 	struct adma_pend pend;		/* unmaps to send again */
 	u64 resend[ADMA_PEND_MAX];	/* scratch of adma_pend_flush() */
+	u8 resend_tries[ADMA_PEND_MAX];
+	/*
+	 * An unmap was given up on (list full, or too many tries): the host
+	 * may still hold it, so RELEASE_ALL when the mappings are let go.
+	 */
+	bool unmaps_given_up;
 
 	struct adma_stats stats;
 	struct dentry *dbg;

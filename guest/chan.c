@@ -107,15 +107,24 @@ int adma_chan_init(struct adma_dev *a)
 	return 0;
 }
 
+/*
+ * The channel goes under a->lock: an op that still holds the instance (a
+ * late unmap of a removed device) finds no channel and rings nothing.
+ */
 void adma_chan_fini(struct adma_dev *a)
 {
 	struct adma_chan *ch = &a->chan;
+	unsigned long flags;
+	void *mem;
 
-	irq_work_sync(&ch->log_work);
-	if (ch->cmd)
-		free_pages_exact(ch->cmd, ALIGN(sizeof(struct adma_cmd), 64) +
-				 ch->req_bytes + ch->resp_bytes);
+	spin_lock_irqsave(&a->lock, flags);
+	mem = ch->cmd;
 	ch->cmd = NULL;
+	spin_unlock_irqrestore(&a->lock, flags);
+	irq_work_sync(&ch->log_work);
+	if (mem)
+		free_pages_exact(mem, ALIGN(sizeof(struct adma_cmd), 64) +
+				 ch->req_bytes + ch->resp_bytes);
 }
 
 /* Ring one batch of n requests already in chan.req; returns block status. */
@@ -216,6 +225,7 @@ static void adma_pend_keep(struct adma_dev *a, u64 handle, u8 tries)
 
 	if (tries >= ADMA_PEND_TRIES || p->n == ADMA_PEND_MAX) {
 		atomic64_inc(&a->stats.unmaps_lost);
+		a->unmaps_given_up = true;
 		adma_log_locked(a, "unmap of handle %#llx never answered: given up\n",
 				handle);
 		return;
@@ -236,6 +246,8 @@ static void adma_unmap_batch(struct adma_dev *a, const u64 *handle,
 	struct adma_chan *ch = &a->chan;
 	unsigned int done = 0, i;
 
+	if (!ch->cmd)
+		return;		/* buried: everything was released before */
 	while (done < n) {
 		u32 k = min_t(u32, n - done, ch->max_batch);
 		u32 block;
@@ -278,7 +290,7 @@ static void adma_unmap_batch(struct adma_dev *a, const u64 *handle,
 unsigned int adma_pend_flush(struct adma_dev *a)
 {
 	struct adma_pend *p = &a->pend;
-	u8 tries[ADMA_PEND_MAX];
+	u8 *tries = a->resend_tries;
 	unsigned int n, round;
 
 	lockdep_assert_held(&a->lock);
@@ -302,7 +314,7 @@ void adma_host_map(void *ctx, struct coal_host_req *hr, unsigned int n)
 	struct adma_chan *ch = &a->chan;
 	unsigned int done = 0, i;
 
-	if (READ_ONCE(a->dead) || READ_ONCE(a->managed_gone)) {
+	if (READ_ONCE(a->dead) || READ_ONCE(a->managed_gone) || !ch->cmd) {
 		/* an op that raced with remove or unplug: nothing is mapped */
 		for (i = 0; i < n; i++)
 			hr[i].err = -ENODEV;

@@ -122,17 +122,16 @@ nomem:
 void adma_free(struct device *dev, size_t size, void *cpu,
 	       dma_addr_t handle, unsigned long attrs)
 {
-	struct adma_dev *a = adma_get(dev);
-	struct adma_coh *r;
+	struct adma_coh *r = adma_coh_take(dev, handle);
 
 	size = PAGE_ALIGN(size);
-	if (!a || (PAGE_SIZE << get_order(size)) <= ((size_t)1 << a->page_shift)) {
+	if (!r) {
+		/* mapped as it is (no slack); after remove nothing is mapped */
 		adma_unmap_range(dev, handle, size);
 		free_pages_exact(cpu, size);
 		return;
 	}
-	r = adma_coh_take(dev, handle);
-	if (!r || cpu != r->base + (r->dma - r->map_dma)) {
+	if (cpu != r->base + (r->dma - r->map_dma)) {
 		/* not ours to free: leaking beats freeing what the device sees */
 		dev_err_ratelimited(dev, "apple_dma: free_coherent of unknown %pad (cpu %p)\n",
 				    &handle, cpu);
@@ -144,21 +143,36 @@ void adma_free(struct device *dev, size_t size, void *cpu,
 	kfree(r);
 }
 
+/* As dma-direct: placed for the coherent mask, a host mapping of its own. */
 struct page *adma_alloc_pages(struct device *dev, size_t size,
 			      dma_addr_t *handle, enum dma_data_direction dir,
 			      gfp_t gfp)
 {
+	struct adma_dev *a = adma_get(dev);
+	struct coal_want w = {
+		.mask = dev->coherent_dma_mask,
+		.boundary = dma_get_seg_boundary(dev),
+		.align = 1,
+		.size = PAGE_ALIGN(size),
+	};
+	struct coal_buf b = { .len = PAGE_ALIGN(size), .dir = adma_dir(dir),
+			      .flags = COAL_BUF_PRIVATE };
 	struct page *page;
+	int err;
 
+	if (!a)
+		return NULL;
 	page = alloc_pages(adma_gfp(gfp), get_order(size));
 	if (!page)
 		return NULL;
-	*handle = adma_map_range(dev, page_to_phys(page), PAGE_ALIGN(size),
-				 dir, 0);
-	if (*handle == DMA_MAPPING_ERROR) {
+	b.gpa = page_to_phys(page);
+	err = adma_map_one(a, &b, &w);
+	if (err) {
+		adma_map_failed(a, dev, b.gpa, b.len, err, 0);
 		__free_pages(page, get_order(size));
 		return NULL;
 	}
+	*handle = b.dma;
 	return page;
 }
 

@@ -369,25 +369,28 @@ void adma_release_leftovers(struct adma_dev *a)
 {
 	unsigned long flags;
 	unsigned int lost;
+	bool given_up;
 	u64 left;
 
 	spin_lock_irqsave(&a->lock, flags);
 	left = coal_release_all(a->coal);
 	lost = adma_pend_flush(a);
+	given_up = a->unmaps_given_up;	/* earlier: the host may hold them */
+	a->unmaps_given_up = false;
 	spin_unlock_irqrestore(&a->lock, flags);
 	if (left)
 		dev_warn(&a->pdev->dev, "%llu buffers of %s were still mapped: unmapped\n",
 			 left, pci_name(a->managed));
-	if (lost && (a->features & ADMA_F_GATE)) {
+	if ((lost || given_up) && (a->features & ADMA_F_GATE)) {
 		/* the host may still hold them: it drops them all */
 		adma_control(a, ADMA_CTRL_RELEASE_ALL);
 		dev_warn(&a->pdev->dev,
-			 "%u unmaps unanswered: host told to release all\n",
-			 lost);
-	} else if (lost) {
+			 "unmaps unanswered (%u kept%s): host told to release all\n",
+			 lost, given_up ? ", some given up on" : "");
+	} else if (lost || given_up) {
 		dev_err(&a->pdev->dev,
-			"%u unmaps unanswered: the host may still map them\n",
-			lost);
+			"unmaps unanswered (%u kept%s): the host may still map them\n",
+			lost, given_up ? ", some given up on" : "");
 	}
 }
 

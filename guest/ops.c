@@ -31,7 +31,7 @@
 #include "adma_drv.h"
 #include "ops.h"
 
-static unsigned int adma_dir(enum dma_data_direction dir)
+unsigned int adma_dir(enum dma_data_direction dir)
 {
 	switch (dir) {
 	case DMA_TO_DEVICE:

@@ -12,6 +12,7 @@
 
 /* Every answer is checked with coal_pick() (core/coalesce.h). */
 struct adma_dev *adma_get(struct device *dev);
+unsigned int adma_dir(enum dma_data_direction dir);
 int adma_map_one(struct adma_dev *a, struct coal_buf *b, struct coal_want *w);
 void adma_map_failed(struct adma_dev *a, struct device *dev,
 		     phys_addr_t phys, size_t size, int err, unsigned long attrs);

@@ -150,6 +150,32 @@ static void adma_iommu_replay(IOMMUMemoryRegion *iommu, IOMMUNotifier *n)
 {
 }
 
+/*
+ * Tell the UNMAP notifiers that [start, end] (whole pages) is gone, in the
+ * power-of-two sized and aligned pieces their ranges are made of. BQL.
+ */
+static void adma_notify_unmap(AppleDmaState *s, uint64_t start, uint64_t end)
+{
+    IOMMUTLBEvent ev = {
+        .type = IOMMU_NOTIFIER_UNMAP,
+        .entry.target_as = &address_space_memory,
+        .entry.perm = IOMMU_NONE,
+    };
+
+    for (;;) {
+        uint64_t mask = dma_aligned_pow2_mask(start, end, 64);
+
+        ev.entry.iova = start;
+        ev.entry.addr_mask = mask;
+        trace_apple_dma_notify_unmap(start, mask);
+        memory_region_notify_iommu(&s->iommu_mr, 0, ev);
+        if (end - start <= mask) {
+            break;
+        }
+        start += mask + 1;
+    }
+}
+
 void apple_dma_iommu_flush_unmaps(AppleDmaState *s)
 {
     BQL_LOCK_GUARD();   /* notifiers run under the BQL; before s->lock */
@@ -167,46 +193,34 @@ void apple_dma_iommu_flush_unmaps(AppleDmaState *s)
 
     for (i = 0; i < segs->len; i++) {
         const struct adma_seg *seg = &g_array_index(segs, struct adma_seg, i);
-        uint64_t start = seg->iova & ~ADMA_PAGE_MASK;
-        uint64_t end = ((seg->iova + seg->len + ADMA_PAGE_MASK) &
-                        ~ADMA_PAGE_MASK) - 1;
-        IOMMUTLBEvent ev = {
-            .type = IOMMU_NOTIFIER_UNMAP,
-            .entry.target_as = &address_space_memory,
-            .entry.perm = IOMMU_NONE,
-        };
 
-        /* notifier ranges are power-of-two sized and aligned */
-        for (;;) {
-            uint64_t mask = dma_aligned_pow2_mask(start, end, 64);
-
-            ev.entry.iova = start;
-            ev.entry.addr_mask = mask;
-            trace_apple_dma_notify_unmap(start, mask);
-            memory_region_notify_iommu(&s->iommu_mr, 0, ev);
-            if (end - start <= mask) {
-                break;
-            }
-            start += mask + 1;
-        }
+        adma_notify_unmap(s, seg->iova & ~ADMA_PAGE_MASK,
+                          ((seg->iova + seg->len + ADMA_PAGE_MASK) &
+                           ~ADMA_PAGE_MASK) - 1);
     }
     g_array_free(segs, true);
 }
 
+/*
+ * The gate closed: nothing the device cached may be used any more. Only
+ * the aperture can hold a translation: one event for all of 0..2^64 would
+ * not fit inside a notifier's range (QEMU asserts that it does), as the
+ * MSI windows split our region into several sections.
+ */
 void apple_dma_iommu_notify_closed(AppleDmaState *s)
 {
-    IOMMUTLBEvent ev = {
-        .type = IOMMU_NOTIFIER_UNMAP,
-        .entry.target_as = &address_space_memory,
-        .entry.iova = 0,
-        .entry.addr_mask = UINT64_MAX,
-        .entry.perm = IOMMU_NONE,
-    };
+    uint64_t base, size;
 
     /* our IOMMU only: a managed egpu-pci's DMA never came through it */
-    if (s->iommu_installed && !s->hd) {
-        trace_apple_dma_notify_unmap(0, UINT64_MAX);
-        memory_region_notify_iommu(&s->iommu_mr, 0, ev);
+    if (!s->iommu_installed || s->hd) {
+        return;
+    }
+    qemu_mutex_lock(&s->lock);
+    base = s->dart ? dartsim_config(s->dart)->aperture_base : 0;
+    size = s->dart ? dartsim_config(s->dart)->aperture_size : 0;
+    qemu_mutex_unlock(&s->lock);
+    if (size) {
+        adma_notify_unmap(s, base, base + size - 1);
     }
 }
 

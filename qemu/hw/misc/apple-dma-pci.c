@@ -26,7 +26,8 @@
  * lost: the BQL keeps a second one out until the first is answered), and
  * unrealize, which runs under the BQL, cannot free the core under a
  * doorbell; the handlers still check s->core under s->lock. The IOMMU
- * translate path runs with the BQL and takes s->lock. The order is
+ * translate path may run with or without the BQL (a device model's
+ * iothread) and takes s->lock only. The order is
  * BQL -> s->lock, and code holding s->lock touches guest RAM only, through
  * adma_ram_rw(), never MMIO. An egpu's DMA backend takes its own lock
  * inside: BQL -> s->lock -> the hostdev's lock; the hostdev never calls
@@ -523,6 +524,8 @@ static void adma_exit(PCIDevice *pdev)
     g_free(s->dart);
     s->core = NULL;
     s->dart = NULL;
+    s->hd = NULL;
+    s->egpu = NULL;
     qemu_mutex_unlock(&s->lock);
 }
 
