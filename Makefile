@@ -49,6 +49,7 @@ HEADERS := $(wildcard protocol/*.h host/*.h tests/unit/*.h guest/core/*.h) \
 	$(wildcard dext/core/*.h tests/iokit-shim/*.h shim/IOKit/*.h shim/IOKit/darwin/*/*.h)
 
 .PHONY: all test unit portable fuzz-smoke qemu qtest module module-newest vmtest demo bench \
+	launcher launcher-test install deps-launcher \
 	darwin deps-unit clean
 
 all: unit
@@ -98,7 +99,7 @@ fuzz-smoke: $(BUILD)/fuzz/fuzz_batch
 
 $(BUILD)/bench/bench_core: bench/bench_core.c $(HOST_SRC) $(FAKE_SRC) $(HEADERS) | deps-unit
 	@mkdir -p $(@D)
-	$(CC) -std=c11 -O2 -g -Wall -Wextra -Iprotocol -Ihost -Itests/unit $< $(HOST_SRC) $(FAKE_SRC) -o $@
+	$(CC) -std=c11 -O2 -g -Wall -Wextra -Werror -Iprotocol -Ihost -Itests/unit $< $(HOST_SRC) $(FAKE_SRC) -o $@
 
 bench: $(BUILD)/bench/bench_core
 	@$<
@@ -130,9 +131,42 @@ vmtest: qemu module
 	@scripts/deps.sh vm
 	@tests/vm/run.sh
 
-demo:
-	@if [ -x launcher/egpu-vm ]; then launcher/egpu-vm demo; else \
-	  echo "make demo: not built yet - it will boot the VM with the simulated DART and show the DMA path (launcher/egpu-vm demo)"; exit 1; fi
+demo: launcher
+	@$(BUILD)/launcher/egpu-vm demo
+
+# ---- the egpu-vm launcher (launcher/src, C11) --------------------------------
+
+PREFIX ?= /usr/local
+LAUNCHER_SRC = $(wildcard launcher/src/*.c)
+LAUNCHER_HDR = $(wildcard launcher/src/*.h) protocol/apple_dext.h
+LAUNCHER_LIBS := json-c libcurl libcrypto
+LAUNCHER_CFLAGS = -std=c11 -O2 -g $(WARN) -Iprotocol -Ilauncher/src \
+	-DEGPU_DATADIR='"$(PREFIX)/share/egpu-vm"'
+
+deps-launcher:
+	@scripts/deps.sh launcher
+
+# rebuilt when PREFIX changes: the binary knows where its data is installed
+$(BUILD)/launcher/prefix: FORCE
+	@mkdir -p $(@D)
+	@[ "$$(cat $@ 2>/dev/null)" = "$(PREFIX)" ] || echo "$(PREFIX)" > $@
+
+$(BUILD)/launcher/egpu-vm: $(LAUNCHER_SRC) $(LAUNCHER_HDR) $(BUILD)/launcher/prefix | deps-launcher
+	@mkdir -p $(@D)
+	$(CC) $(LAUNCHER_CFLAGS) $$(pkg-config --cflags $(LAUNCHER_LIBS)) $(LAUNCHER_SRC) \
+	  $$(pkg-config --libs $(LAUNCHER_LIBS)) -o $@
+
+launcher: $(BUILD)/launcher/egpu-vm
+
+launcher-test: launcher
+	@tests/launcher/run.sh
+
+install: launcher
+	install -D -m 0755 $(BUILD)/launcher/egpu-vm $(DESTDIR)$(PREFIX)/bin/egpu-vm
+	install -D -m 0644 launcher/egpu-vm.1 $(DESTDIR)$(PREFIX)/share/man/man1/egpu-vm.1
+	install -D -m 0644 launcher/images.conf $(DESTDIR)$(PREFIX)/share/egpu-vm/images.conf
+
+FORCE:
 
 # ---- macOS files, compiled for Darwin against shim/ ---------------------------
 
