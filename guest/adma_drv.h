@@ -220,6 +220,7 @@ int adma_status_errno(u32 status);
 const char *adma_status_str(u32 status);
 
 /* ops.c */
+void adma_ops_quiesce(void);
 extern const struct dma_map_ops adma_dma_ops;
 
 /* ram.c: System RAM snapshot for coal_env.window_ok */

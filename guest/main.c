@@ -78,11 +78,10 @@ static void adma_slot_drop(struct adma_dev *a)
 }
 
 /*
- * Removed instances, freed at module exit: an op that found one before
- * remove may still hold it (see adma_devs in adma_drv.h). The channel goes
- * at remove (nothing rings for a dead instance); the coalescer and the
- * scratch arrays stay, as such an op may still look into them (finding
- * nothing: everything was released).
+ * Removed instances, freed at module exit. Teardown waits for every op that
+ * found our ops on the device (SRCU, adma_ops_quiesce()) before the channel
+ * goes; the instance itself stays until exit, as belt and braces for a
+ * caller that kept a stale ops pointer (it finds the instance dead).
  */
 static LIST_HEAD(adma_graveyard);	/* under adma_devs_lock */
 
@@ -279,6 +278,8 @@ static void adma_teardown(struct adma_dev *a)
 	mutex_unlock(&a->life);
 	adma_uninstall(a);
 	adma_slot_drop(a);
+	/* every op that found our ops on the device has returned */
+	adma_ops_quiesce();
 }
 
 static int adma_probe(struct pci_dev *pdev, const struct pci_device_id *id)
@@ -424,6 +425,7 @@ static void __exit adma_exit(void)
 
 	pci_unregister_driver(&adma_driver);
 	synchronize_rcu();
+	adma_ops_quiesce();
 	list_for_each_entry_safe(a, next, &adma_graveyard, grave) {
 		list_del(&a->grave);
 		adma_coal_fini(a);

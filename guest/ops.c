@@ -27,6 +27,7 @@
 #include <linux/gfp.h>
 #include <linux/mm.h>
 #include <linux/scatterlist.h>
+#include <linux/srcu.h>
 
 #include "adma_drv.h"
 #include "ops.h"
@@ -409,26 +410,145 @@ static size_t adma_max_mapping_size(struct device *dev)
 	return min_t(u64, a->limit_bytes, SIZE_MAX);
 }
 
-const struct dma_map_ops adma_dma_ops = {
-	.alloc			= adma_alloc,
-	.free			= adma_free,
-#ifdef ADMA_HAVE_ALLOC_PAGES_OP
-	.alloc_pages_op		= adma_alloc_pages,
+/*
+ * The data path runs inside an SRCU read section (it may sleep: coherent
+ * allocations), so remove can wait, after our ops are off the device, for
+ * every op that found them there before it frees the channel, and module
+ * exit for every one before the text goes (adma_ops_quiesce()).
+ */
+DEFINE_SRCU(adma_srcu);
+
+void adma_ops_quiesce(void)
+{
+	synchronize_srcu(&adma_srcu);
+}
+
+static void *adma_g_alloc(struct device *dev, size_t size, dma_addr_t *handle,
+			  gfp_t gfp, unsigned long attrs)
+{
+	int i = srcu_read_lock(&adma_srcu);
+	void *r = adma_alloc(dev, size, handle, gfp, attrs);
+
+	srcu_read_unlock(&adma_srcu, i);
+	return r;
+}
+
+static void adma_g_free(struct device *dev, size_t size, void *cpu,
+			dma_addr_t handle, unsigned long attrs)
+{
+	int i = srcu_read_lock(&adma_srcu);
+
+	adma_free(dev, size, cpu, handle, attrs);
+	srcu_read_unlock(&adma_srcu, i);
+}
+
+static struct page *adma_g_alloc_pages(struct device *dev, size_t size,
+				       dma_addr_t *handle,
+				       enum dma_data_direction dir, gfp_t gfp)
+{
+	int i = srcu_read_lock(&adma_srcu);
+	struct page *r = adma_alloc_pages(dev, size, handle, dir, gfp);
+
+	srcu_read_unlock(&adma_srcu, i);
+	return r;
+}
+
+static void adma_g_free_pages(struct device *dev, size_t size,
+			      struct page *page, dma_addr_t handle,
+			      enum dma_data_direction dir)
+{
+	int i = srcu_read_lock(&adma_srcu);
+
+	adma_free_pages(dev, size, page, handle, dir);
+	srcu_read_unlock(&adma_srcu, i);
+}
+
+#ifdef ADMA_HAVE_MAP_PHYS
+static dma_addr_t adma_g_map_phys(struct device *dev, phys_addr_t phys,
+				  size_t size, enum dma_data_direction dir,
+				  unsigned long attrs)
+{
+	int i = srcu_read_lock(&adma_srcu);
+	dma_addr_t r = adma_map_phys(dev, phys, size, dir, attrs);
+
+	srcu_read_unlock(&adma_srcu, i);
+	return r;
+}
+
+static void adma_g_unmap_phys(struct device *dev, dma_addr_t addr,
+			      size_t size, enum dma_data_direction dir,
+			      unsigned long attrs)
+{
+	int i = srcu_read_lock(&adma_srcu);
+
+	adma_unmap_phys(dev, addr, size, dir, attrs);
+	srcu_read_unlock(&adma_srcu, i);
+}
 #else
-	.alloc_pages		= adma_alloc_pages,
+static dma_addr_t adma_g_map_page(struct device *dev, struct page *page,
+				  unsigned long offset, size_t size,
+				  enum dma_data_direction dir,
+				  unsigned long attrs)
+{
+	int i = srcu_read_lock(&adma_srcu);
+	dma_addr_t r = adma_map_page(dev, page, offset, size, dir, attrs);
+
+	srcu_read_unlock(&adma_srcu, i);
+	return r;
+}
+
+static void adma_g_unmap_page(struct device *dev, dma_addr_t addr,
+			      size_t size, enum dma_data_direction dir,
+			      unsigned long attrs)
+{
+	int i = srcu_read_lock(&adma_srcu);
+
+	adma_unmap_page(dev, addr, size, dir, attrs);
+	srcu_read_unlock(&adma_srcu, i);
+}
 #endif
-	.free_pages		= adma_free_pages,
+
+static int adma_g_map_sg(struct device *dev, struct scatterlist *sgl,
+			 int nents, enum dma_data_direction dir,
+			 unsigned long attrs)
+{
+	int i = srcu_read_lock(&adma_srcu);
+	int r = adma_map_sg(dev, sgl, nents, dir, attrs);
+
+	srcu_read_unlock(&adma_srcu, i);
+	return r;
+}
+
+static void adma_g_unmap_sg(struct device *dev, struct scatterlist *sgl,
+			    int nents, enum dma_data_direction dir,
+			    unsigned long attrs)
+{
+	int i = srcu_read_lock(&adma_srcu);
+
+	adma_unmap_sg(dev, sgl, nents, dir, attrs);
+	srcu_read_unlock(&adma_srcu, i);
+}
+
+const struct dma_map_ops adma_dma_ops = {
+	.alloc			= adma_g_alloc,
+	.free			= adma_g_free,
+#ifdef ADMA_HAVE_ALLOC_PAGES_OP
+	.alloc_pages_op		= adma_g_alloc_pages,
+#else
+	.alloc_pages		= adma_g_alloc_pages,
+#endif
+	.free_pages		= adma_g_free_pages,
 	.mmap			= adma_mmap,
 	.get_sgtable		= adma_get_sgtable,
 #ifdef ADMA_HAVE_MAP_PHYS
-	.map_phys		= adma_map_phys,
-	.unmap_phys		= adma_unmap_phys,
+	.map_phys		= adma_g_map_phys,
+	.unmap_phys		= adma_g_unmap_phys,
 #else
-	.map_page		= adma_map_page,
-	.unmap_page		= adma_unmap_page,
+	.map_page		= adma_g_map_page,
+	.unmap_page		= adma_g_unmap_page,
 #endif
-	.map_sg			= adma_map_sg,
-	.unmap_sg		= adma_unmap_sg,
+	.map_sg			= adma_g_map_sg,
+	.unmap_sg		= adma_g_unmap_sg,
 #ifdef ADMA_HAVE_MAP_RESOURCE
 	.map_resource		= adma_map_resource,
 #endif
