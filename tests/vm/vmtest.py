@@ -76,6 +76,8 @@ on the host's stats read over QMP:
      answered and the host counts the same batches, no mapping left; an
      lsi53c895a SCRIPTS memory move rings DOORBELL from inside the lsi's
      MMIO handler and CPU 0 never gets into that handler mid-script
+  release-at-probe  a kernel that left 32 mappings live (adma_hostile
+     "leave", for kexec or a crash): apple_dma's probe releases them
   hostile-drop  the same race with apple-dma-pci drop-ppm=100000: the
      doorbells the host ignores are seen PENDING by the guest, counted as
      "dropped" by the host, UNMAPs resent, no mapping left
@@ -572,6 +574,35 @@ SCENARIOS["hostile-drop"] = hostile_scenario(
     "drop-ppm: doorbells ignored on purpose are seen PENDING, counted, resent",
     ["hostile-race", "sync:race"], "ms=2000,maps=32,lossy=1",
     adma="drop-ppm=100000", lossy=True)
+
+
+def check_left_behind(c, res):
+    """release-at-probe: mappings a kernel left behind (adma_hostile
+    "leave", standing for a kernel gone by kexec or a crash) are live on the
+    host until apple_dma probes, which releases them (RELEASE_ALL) before it
+    opens the gate."""
+    c.expect(res.reason == "done" and res.done_status == 0, "guest failed: %s (%s)"
+             % ("; ".join(res.fails) or res.reason, res.done_status))
+    c.expect(not res.console_errors, "kernel trouble on the console: %s"
+             % " | ".join(res.console_errors[:3]))
+    left, before, after = res.total("hostile-leave"), res.hstats.get("left"), \
+        res.hstats.get("probed")
+    g = res.gstats.get("probed", {})
+    if not c.expect(left is not None and before is not None and after is not None,
+                    "no leave result or host stats"):
+        return
+    c.expect(left.get("left", 0) > 0 and before.get("live_maps") == left.get("left"),
+             "host holds %s mappings, the old kernel left %s"
+             % (before.get("live_maps"), left.get("left")))
+    c.expect(after.get("live_maps") == 0, "after apple_dma probed the host still holds %s "
+             "mappings of the kernel before" % after.get("live_maps"))
+    c.expect(g.get("release_all", 0) >= 1, "apple_dma wrote no RELEASE_ALL at probe")
+
+
+SCENARIOS["release-at-probe"] = dict(hostile_scenario(
+    "mappings a previous kernel left (kexec, crash) are released when apple_dma probes",
+    ["hostile-leave", "sync:left", "adma-load", "sync:probed"], "maps=32"),
+    check=check_left_behind)
 
 
 def check_selftest(c, res, sgfail=False, bound=False, irqoff=False):

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * block.c - adma_hostile: command blocks built by hand, as apple_dma.h
- * lays them out, and the doorbell rung on them.
+ * lays them out, the doorbell rung on them, and the "leave" test (maps
+ * left behind for the next driver).
  */
+#include <linux/gfp.h>
 #include <linux/io.h>
 #include <linux/slab.h>
 
@@ -98,4 +100,32 @@ u32 hst_count_ok(const struct hst_block *b)
 	for (i = 0; i < count; i++)
 		n += le32_to_cpu(READ_ONCE(b->resp[i].status)) == ADMA_S_OK;
 	return n;
+}
+
+/*
+ * A kernel that went away with mappings live (kexec, a crash): map
+ * p.maps buffers of a page kept for good (the memory must stay the
+ * guest's: the device may still reach it until the host lets go).
+ */
+int hst_run_leave(struct hst_ctx *c)
+{
+	static void *page;
+	struct hst_block b;
+	u32 ok;
+	int err;
+
+	page = page ? page : (void *)__get_free_page(GFP_KERNEL);
+	if (!page)
+		return -ENOMEM;
+	err = hst_block_alloc(&b, c->p.maps);
+	if (err)
+		return err;
+	hst_fill_map(&b, c->p.maps, virt_to_phys(page), PAGE_SIZE);
+	hst_ring(c, &b);
+	ok = hst_count_ok(&b);
+	snprintf(c->result, sizeof(c->result),
+		 "status=%s block=%u left=%u", ok == c->p.maps ? "ok" : "fail",
+		 hst_status(&b), ok);
+	hst_block_free(&b);
+	return ok == c->p.maps ? 0 : -EIO;
 }

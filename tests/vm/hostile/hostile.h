@@ -5,6 +5,8 @@
  *   race  two kthreads on CPU 0 and 1 ring DOORBELL at the same time
  *   bql   an lsi53c895a SCRIPTS memory move rings DOORBELL from inside the
  *         lsi's MMIO handler while CPU 0 tries to enter that handler
+ *   leave maps and never unmaps: a kernel that went away (kexec, a crash)
+ *         with mappings live, for the next driver's probe to release
  * Tests only: it takes the devices without binding them.
  */
 #ifndef ADMA_HOSTILE_H
@@ -63,5 +65,6 @@ u32 hst_count_ok(const struct hst_block *b);
 
 int hst_run_race(struct hst_ctx *c);
 int hst_run_bql(struct hst_ctx *c);
+int hst_run_leave(struct hst_ctx *c);
 
 #endif

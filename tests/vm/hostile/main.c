@@ -6,6 +6,7 @@
  *
  *   echo "race ms=3000 maps=32 [lossy=1]" > /sys/kernel/debug/adma_hostile/run
  *   echo "bql rounds=16 blocks=4 bigmaps=256" > .../adma_hostile/run
+ *   echo "leave maps=32" > .../adma_hostile/run   (maps, never unmaps)
  *   cat /sys/kernel/debug/adma_hostile/result      (one key=value line)
  *
  * The write returns when the test is over (-EIO if it failed). race.c and
@@ -85,6 +86,8 @@ static ssize_t hst_run_write(struct file *f, const char __user *ubuf,
 		err = hst_run_race(&hst);
 	} else if (!strcmp(name, "bql")) {
 		err = hst_run_bql(&hst);
+	} else if (!strcmp(name, "leave")) {
+		err = hst_run_leave(&hst);
 	} else {
 		snprintf(hst.result, sizeof(hst.result),
 			 "status=fail why=unknown_test");
