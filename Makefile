@@ -33,7 +33,8 @@ UNIT_DEPS_test_core_hostile := $(HOST_SRC) $(FAKE_SRC)
 UNIT_FLAGS_test_core_hostile := -DADMA_CORE_GEN_MAX=4
 UNIT_DEPS_test_core_backend := $(HOST_SRC) $(FAKE_SRC)
 UNIT_DEPS_test_model := $(HOST_SRC) $(FAKE_SRC)
-UNIT_DEPS_test_coalesce := $(COAL_SRC)
+UNIT_DEPS_test_coalesce := $(COAL_SRC) tests/unit/coal_rig.c
+UNIT_DEPS_test_coalesce_cases := $(UNIT_DEPS_test_coalesce)
 UNIT_DEPS_test_simgpu := $(SIM_SRC) host/dartsim.c tests/unit/simgpu_rig.c
 UNIT_DEPS_test_simgpu_engine := $(UNIT_DEPS_test_simgpu)
 UNIT_DEPS_test_simgpu_threads := $(SIM_SRC) host/dartsim.c
