@@ -5,6 +5,8 @@ Python standard library only."""
 import vm  # noqa: F401  (scenario modules reach vm.Vm through here too)
 
 MiB = 1 << 20
+GPU_MIB = 256      # the GPU scenarios move this much system -> VRAM -> system
+GPU_FLR_AT = 128   # and reset the function (FLR) half way
 STATUS_NAMES = ("pending", "ok", "invalid", "range", "no_space", "bad_handle",
                 "io_error", "fragmented", "too_many", "bad_block")
 TINY_MAPS = 512

@@ -145,8 +145,6 @@ def gpu_scenario(arch, backend, seed, gpu_opts=""):
                 timeout=600, check=check_gpu)
 
 
-GPU_MIB = 256
-GPU_FLR_AT = 128
 SCENARIOS["gpu"] = gpu_scenario("amd64", "simgpu", 21)
 SCENARIOS["gpu-arm64"] = gpu_scenario("arm64", "simgpu", 22)
 # the same over backend=dext: QEMU's IOKit backend, the dext's portable logic
