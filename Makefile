@@ -35,9 +35,14 @@ UNIT_DEPS_test_core_backend := $(HOST_SRC) $(FAKE_SRC)
 UNIT_DEPS_test_model := $(HOST_SRC) $(FAKE_SRC)
 UNIT_DEPS_test_coalesce := $(COAL_SRC) tests/unit/coal_rig.c
 UNIT_DEPS_test_coalesce_cases := $(UNIT_DEPS_test_coalesce)
+UNIT_DEPS_test_coalesce_cache := $(UNIT_DEPS_test_coalesce) tests/unit/coal_cache_rig.c
+UNIT_DEPS_test_coalesce_lazy := $(UNIT_DEPS_test_coalesce_cache)
 UNIT_DEPS_test_simgpu := $(SIM_SRC) host/dartsim.c tests/unit/simgpu_rig.c
 UNIT_DEPS_test_simgpu_engine := $(UNIT_DEPS_test_simgpu)
 UNIT_DEPS_test_simgpu_threads := $(SIM_SRC) host/dartsim.c
+REPLAY_SRC := bench/replay_trace.c bench/replay_run.c $(COAL_SRC) host/dartsim.c
+UNIT_DEPS_test_replay := $(REPLAY_SRC)
+UNIT_FLAGS_test_replay := -Ibench
 UNIT_DEPS_test_dext := $(DEXT_TEST_SRC) tests/unit/dext_rig.c
 UNIT_FLAGS_test_dext := $(DEXT_TEST_FLAGS)
 UNIT_DEPS_test_dext_core := $(UNIT_DEPS_test_dext)
@@ -50,6 +55,7 @@ HEADERS := $(wildcard protocol/*.h host/*.h tests/unit/*.h guest/core/*.h) \
 	$(wildcard dext/core/*.h tests/iokit-shim/*.h shim/IOKit/*.h shim/IOKit/darwin/*/*.h)
 
 .PHONY: all test unit portable fuzz-smoke qemu qtest module module-newest vmtest demo bench \
+	bench-selftest \
 	launcher launcher-test install deps-launcher \
 	darwin deps-unit clean
 
@@ -102,8 +108,27 @@ $(BUILD)/bench/bench_core: bench/bench_core.c $(HOST_SRC) $(FAKE_SRC) $(HEADERS)
 	@mkdir -p $(@D)
 	$(CC) -std=c11 -O2 -g -Wall -Wextra -Werror -Iprotocol -Ihost -Itests/unit $< $(HOST_SRC) $(FAKE_SRC) -o $@
 
-bench: $(BUILD)/bench/bench_core
-	@$<
+# DMA API traces recorded in the guest (tests/traces/record.sh), replayed
+# through the coalescer over the simulated DART under each policy
+$(BUILD)/bench/replay: bench/replay.c $(REPLAY_SRC) bench/replay.h $(HEADERS) | deps-unit
+	@mkdir -p $(@D)
+	$(CC) -std=c11 -O2 -g $(WARN) -Iprotocol -Ihost -Iguest/core -Ibench $< $(REPLAY_SRC) -o $@
+
+REPLAY_TRACES := tests/traces/nvme.trace.xz tests/traces/simgpu.trace.xz
+
+# (the tools' output goes to tools.txt too: its "target ...: met" lines
+# join the closing table of the VM benchmarks, tests/vm/bench.sh)
+BENCH_OUT := $(BUILD)/bench/tools.txt
+bench: $(BUILD)/bench/bench_core $(BUILD)/bench/replay
+	@set -o pipefail; $< | tee $(BENCH_OUT)
+	@set -o pipefail; for t in $(REPLAY_TRACES); do xz -dc $$t | $(BUILD)/bench/replay --label $$t - || exit 1; done | tee -a $(BENCH_OUT)
+	@set -o pipefail; xz -dc tests/traces/nvme.trace.xz | $(BUILD)/bench/replay --max-bytes 8M --max-maps 64 \
+	  --label "tests/traces/nvme.trace.xz under tiny host limits" - | tee -a $(BENCH_OUT)
+	@tests/vm/bench.sh --core-output $(BENCH_OUT)
+
+# bench.py's arithmetic and verdicts on made-up guest output (no VM; in CI)
+bench-selftest:
+	@python3 tests/vm/bench_selftest.py
 
 # ---- QEMU, guest, VM ----------------------------------------------------------
 
@@ -119,6 +144,7 @@ module:
 	@guest/build.sh
 	@guest/build.sh --module simgpu_test
 	@guest/build.sh --module uvm_standin
+	@guest/build.sh --module dmabench
 	@guest/build.sh --checkpatch
 
 # the newest kernel headers Debian offers, and a compile check of the

@@ -12,6 +12,7 @@
 #include <linux/atomic.h>
 #include <linux/device.h>
 #include <linux/dma-map-ops.h>
+#include <linux/hrtimer.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/notifier.h>
@@ -25,6 +26,7 @@
 #include "adma_kconf.h"
 #include "apple_dma.h"
 #include "coalesce.h"
+#include "coal_trace.h"
 
 #if !defined(CONFIG_DMA_OPS) && !defined(CONFIG_ARCH_HAS_DMA_OPS)
 #error "apple_dma needs per-device DMA ops (CONFIG_DMA_OPS / ARCH_HAS_DMA_OPS)"
@@ -56,6 +58,36 @@ struct adma_stats {
 	atomic64_t unmaps_lost;		/* kept unmaps given up on */
 	atomic64_t maps_undone;		/* OK maps in a failed block, undone */
 	atomic64_t release_all;		/* RELEASE_ALL written */
+	/* buffers mapped + unmapped through the DMA API (sg: each entry) */
+	atomic64_t dma_calls;
+	atomic64_t timer_flushes;	/* flush timer runs that sent unmaps */
+	atomic64_t trims;		/* idle cache emptied (unbind, debugfs) */
+	atomic64_t lock_contended;	/* a->lock found taken (trylock failed) */
+	atomic64_t chan_contended;	/* chan_lock found taken */
+	/* queued unmaps rung under a->lock (queue full, flush_unlocked=0) */
+	atomic64_t unmaps_rung_locked;
+};
+
+/*
+ * Holds of a lock with interrupts off, in ns (local_clock()): each written
+ * under the lock it times, read without it.
+ */
+struct adma_hold {
+	u64 n;
+	u64 sum_ns;
+	u64 max_ns;
+};
+
+/*
+ * Unmaps the coalescer has sent (it counts them gone), not yet rung: the
+ * CPU that drops a->lock rings them, and so does any map before its own
+ * requests. Full: rung at once, under a->lock.
+ */
+#define ADMA_OUTQ_MAX	ADMA_MAX_BATCH
+
+struct adma_outq {
+	u64 handle[ADMA_OUTQ_MAX];
+	unsigned int n;
 };
 
 /*
@@ -82,8 +114,9 @@ struct adma_chan {
 	u32 max_batch;
 
 	/*
-	 * One message from under adma_dev.lock, printed by log_work once the
-	 * lock is dropped (adma_log_locked()). log_busy: log_msg is taken.
+	 * One message from under adma_dev.chan_lock, printed by log_work
+	 * once it is dropped (adma_log_locked()). log_busy: log_msg is
+	 * taken.
 	 */
 	struct irq_work log_work;
 	bool log_busy;
@@ -104,15 +137,32 @@ struct adma_dev {
 	u64 iova_end;			/* one past the highest IOVA; 0: unknown */
 
 	/*
-	 * lock protects coal, chan and the scratch arrays: every map and
-	 * unmap, including its doorbell, runs under it with interrupts off.
-	 * Nothing under it sleeps; allocations under it are GFP_ATOMIC.
+	 * lock protects coal and sbuf/subuf: every map and unmap runs under
+	 * it with interrupts off (adma_lock(), lazy.c), a map miss with its
+	 * doorbell. Nothing under it sleeps; allocations are GFP_ATOMIC.
+	 * held_*: the current hold, for the hold_* times.
 	 */
 	spinlock_t lock;
 	struct coal *coal;
-	struct adma_chan chan;
 	struct coal_buf *sbuf;		/* coal max_batch entries */
 	struct coal_ubuf *subuf;
+	bool held_rang;
+	u64 held_t0;
+	struct adma_hold hold_hit;	/* holds of lock without a doorbell */
+	struct adma_hold hold_ring;	/* ... with one */
+	struct adma_hold hold_flush;	/* holds of chan_lock ringing outq */
+	struct hrtimer flush_timer;	/* sends deferred unmaps */
+	u64 lazy_ns;			/* ... this long after the first */
+	bool flush_unlocked;		/* outq rung after lock is dropped */
+
+	/*
+	 * chan_lock protects the channel and everything below up to
+	 * unmaps_given_up; taken inside lock (map misses, a full outq) or
+	 * alone (ringing outq), always with interrupts off.
+	 */
+	spinlock_t chan_lock;
+	struct adma_chan chan;
+	struct adma_outq outq;
 	u64 *spending;			/* handles to unmap after a map */
 	unsigned int npending;
 	struct adma_pend pend;		/* unmaps to send again */
@@ -148,6 +198,10 @@ struct adma_dev {
 	bool bus_nb_registered;
 	bool pm_nb_registered;
 	bool installed;			/* our ops are (meant to be) on */
+
+	/* trace.c: the trace being recorded (RCU), the last one (mutex) */
+	struct adma_trace __rcu *trace;
+	struct adma_trace *trace_kept;
 };
 
 /*
@@ -189,7 +243,7 @@ static inline bool adma_alive(struct adma_dev *a, struct device *dev)
 }
 
 /*
- * A message from under a->lock: printk() there could enter a console driver
+ * A message from under a->chan_lock: printk() there could enter a console driver
  * that maps DMA itself (netconsole over the managed device) with the lock
  * held and interrupts off, so it is formatted here and printed (as an
  * error) by an irq_work after the lock is dropped. Rate-limited per call site; one
@@ -209,6 +263,7 @@ static inline bool adma_alive(struct adma_dev *a, struct device *dev)
 
 /* chan.c */
 __printf(2, 3) void adma_log_queue(struct adma_dev *a, const char *fmt, ...);
+void adma_outq_send(struct adma_dev *a);
 int adma_chan_init(struct adma_dev *a);
 void adma_chan_fini(struct adma_dev *a);
 int adma_chan_ping(struct adma_dev *a);
@@ -218,6 +273,14 @@ void adma_host_map(void *ctx, struct coal_host_req *req, unsigned int n);
 void adma_host_unmap(void *ctx, const u64 *handle, unsigned int n);
 int adma_status_errno(u32 status);
 const char *adma_status_str(u32 status);
+
+/* lazy.c */
+void adma_lock(struct adma_dev *a, unsigned long *flags);
+void adma_unlock(struct adma_dev *a, unsigned long flags);
+void adma_outq_ring(struct adma_dev *a, bool locked);
+void adma_lazy_init(struct adma_dev *a, unsigned int lazy_us);
+void adma_lazy_flush(struct adma_dev *a);
+void adma_trim(struct adma_dev *a);
 
 /* ops.c */
 void adma_ops_quiesce(void);
@@ -240,6 +303,45 @@ void adma_warn_siblings(struct adma_dev *a);
 /* stats.c */
 void adma_debugfs_init(struct adma_dev *a);
 void adma_debugfs_fini(struct adma_dev *a);
+
+/*
+ * trace.c: recording of the DMA API calls (core/coal_trace.h). Each hook is
+ * one load when nothing is recorded; maps are recorded after they succeed,
+ * unmaps before they are done.
+ */
+struct scatterlist;
+void adma_trace_bufs(struct adma_dev *a, unsigned int op,
+		     const struct coal_buf *b, unsigned int n,
+		     unsigned int flags);
+void adma_trace_sgl(struct adma_dev *a, unsigned int op,
+		    struct scatterlist *sgl, int nents, unsigned int dir);
+void adma_trace_debugfs(struct adma_dev *a, struct dentry *dir);
+void adma_trace_fini(struct adma_dev *a);
+
+/* flags: COAL_TRACE_F_COHERENT or 0 */
+static inline void adma_trace_map(struct adma_dev *a, const struct coal_buf *b,
+				  unsigned int flags)
+{
+	if (unlikely(rcu_access_pointer(a->trace)))
+		adma_trace_bufs(a, COAL_TRACE_MAP, b, 1, flags);
+}
+
+static inline void adma_trace_unmap(struct adma_dev *a, u64 dma, u64 len)
+{
+	struct coal_buf b = { .dma = dma, .len = len };
+
+	if (unlikely(rcu_access_pointer(a->trace)))
+		adma_trace_bufs(a, COAL_TRACE_UNMAP, &b, 1, 0);
+}
+
+/* op: COAL_TRACE_MAP (after mapping) or COAL_TRACE_UNMAP (before) */
+static inline void adma_trace_sg(struct adma_dev *a, unsigned int op,
+				 struct scatterlist *sgl, int nents,
+				 unsigned int dir)
+{
+	if (unlikely(rcu_access_pointer(a->trace)))
+		adma_trace_sgl(a, op, sgl, nents, dir);
+}
 
 /*
  * quirks/: module-wide probes, set up by the first device and taken down

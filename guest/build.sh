@@ -11,6 +11,8 @@
 #                 hostile-* VM scenarios), for the stable amd64 kernel
 #   adma_selftest tests/vm/selftest/, the DMA API's promises from every
 #                 context (the selftest* VM scenarios), stable kernels
+#   dmabench      tests/vm/dmabench/, dma_map+unmap pair cost (make bench),
+#                 the stable amd64 kernel
 #
 #   guest/build.sh [--module NAME] [TARGET...]
 #                                     build (default: the module's targets)
@@ -217,7 +219,12 @@ module() {
 		mod_extra=()
 		mod_targets=(stable-amd64 stable-arm64)
 		;;
-	*) die "unknown module '$name' (apple_dma, simgpu_test, adma_hostile or uvm_standin)" ;;
+	dmabench)
+		mod_dir=tests/vm/dmabench
+		mod_extra=()
+		mod_targets=(stable-amd64)
+		;;
+	*) die "unknown module '$name' (apple_dma, simgpu_test, uvm_standin, adma_hostile, adma_selftest or dmabench)" ;;
 	esac
 }
 
@@ -349,7 +356,7 @@ checkpatch_path() {
 run_checkpatch() {
 	local cp files rc=0
 	cp=$(checkpatch_path)
-	mapfile -t files < <(cd "$top" && find guest tests/vm/gpu tests/vm/hostile tests/vm/selftest -name '*.[ch]' | sort)
+	mapfile -t files < <(cd "$top" && find guest tests/vm/gpu tests/vm/hostile tests/vm/selftest tests/vm/dmabench -name '*.[ch]' | sort)
 	cd "$top"
 	# the kernel's types are not ours to use in code shared with userspace
 	perl "$cp" --no-tree --terse --show-types --strict \

@@ -11,7 +11,9 @@
  * one 64-bit write of the block's address to DOORBELL. The device answers
  * the whole batch before that write retires; whatever still reads PENDING
  * afterwards was not answered and counts as a failure. Everything here runs
- * under adma_dev.lock with interrupts off, and never sleeps.
+ * under adma_dev.chan_lock with interrupts off, and never sleeps; maps come
+ * with adma_dev.lock held too (the coalescer waits for their answers),
+ * unmaps are queued and rung once that is dropped (lazy.c).
  *
  * An answer is trusted only in a block whose status is OK: a MAP read as OK
  * in another block is unmapped, an UNMAP not clearly done is kept and sent
@@ -71,7 +73,7 @@ void adma_log_queue(struct adma_dev *a, const char *fmt, ...)
 	struct adma_chan *ch = &a->chan;
 	va_list ap;
 
-	lockdep_assert_held(&a->lock);
+	lockdep_assert_held(&a->chan_lock);
 	/* pairs with the release in adma_log_work(): the slot is free */
 	if (smp_load_acquire(&ch->log_busy)) {
 		WRITE_ONCE(ch->log_dropped, ch->log_dropped + 1);
@@ -108,7 +110,7 @@ int adma_chan_init(struct adma_dev *a)
 }
 
 /*
- * The channel goes under a->lock: an op that still holds the instance (a
+ * The channel goes under chan_lock: an op that still holds the instance (a
  * late unmap of a removed device) finds no channel and rings nothing.
  */
 void adma_chan_fini(struct adma_dev *a)
@@ -117,10 +119,11 @@ void adma_chan_fini(struct adma_dev *a)
 	unsigned long flags;
 	void *mem;
 
-	spin_lock_irqsave(&a->lock, flags);
+	spin_lock_irqsave(&a->chan_lock, flags);
 	mem = ch->cmd;
 	ch->cmd = NULL;
-	spin_unlock_irqrestore(&a->lock, flags);
+	a->outq.n = 0;		/* released before (adma_release_leftovers()) */
+	spin_unlock_irqrestore(&a->chan_lock, flags);
 	irq_work_sync(&ch->log_work);
 	if (mem)
 		free_pages_exact(mem, ALIGN(sizeof(struct adma_cmd), 64) +
@@ -134,7 +137,7 @@ static u32 adma_ring(struct adma_dev *a, u32 n)
 	struct adma_cmd *cmd = ch->cmd;
 	u32 i, status;
 
-	lockdep_assert_held(&a->lock);
+	lockdep_assert_held(&a->chan_lock);
 	for (i = 0; i < n; i++) {
 		ch->resp[i].status = ADMA_S_PENDING;
 		ch->resp[i].nsegs = 0;
@@ -285,7 +288,7 @@ static void adma_unmap_batch(struct adma_dev *a, const u64 *handle,
 
 /*
  * Send the kept unmaps again; returns how many are still kept after a few
- * rounds (at remove: the host may still hold those). Under a->lock.
+ * rounds (at remove: the host may still hold those). Under chan_lock.
  */
 unsigned int adma_pend_flush(struct adma_dev *a)
 {
@@ -293,7 +296,7 @@ unsigned int adma_pend_flush(struct adma_dev *a)
 	u8 *tries = a->resend_tries;
 	unsigned int n, round;
 
-	lockdep_assert_held(&a->lock);
+	lockdep_assert_held(&a->chan_lock);
 	for (round = 0; round < ADMA_PEND_TRIES && p->n; round++) {
 		n = p->n;
 		memcpy(a->resend, p->handle, n * sizeof(p->handle[0]));
@@ -307,22 +310,49 @@ unsigned int adma_pend_flush(struct adma_dev *a)
 	return p->n;
 }
 
-/* coal_env.host_map: n <= coal max_batch requests, in device-sized batches. */
+/* Take chan_lock inside a->lock (interrupts are off already). */
+static void adma_chan_lock_nested(struct adma_dev *a)
+{
+	lockdep_assert_held(&a->lock);
+	if (!spin_trylock(&a->chan_lock)) {
+		atomic64_inc(&a->stats.chan_contended);
+		spin_lock(&a->chan_lock);
+	}
+}
+
+/* Ring the queued unmaps and the kept ones. Under chan_lock. */
+void adma_outq_send(struct adma_dev *a)
+{
+	lockdep_assert_held(&a->chan_lock);
+	if (a->pend.n)
+		adma_pend_flush(a);
+	if (a->outq.n)
+		adma_unmap_batch(a, a->outq.handle, NULL, a->outq.n);
+	WRITE_ONCE(a->outq.n, 0);
+}
+
+/*
+ * coal_env.host_map: n <= coal max_batch requests, in device-sized batches.
+ * Under a->lock; the unmaps queued before go first, so the host has the
+ * space the coalescer counts on.
+ */
 void adma_host_map(void *ctx, struct coal_host_req *hr, unsigned int n)
 {
 	struct adma_dev *a = ctx;
 	struct adma_chan *ch = &a->chan;
 	unsigned int done = 0, i;
 
+	adma_chan_lock_nested(a);
 	if (READ_ONCE(a->dead) || READ_ONCE(a->managed_gone) || !ch->cmd) {
+		spin_unlock(&a->chan_lock);
 		/* an op that raced with remove or unplug: nothing is mapped */
 		for (i = 0; i < n; i++)
 			hr[i].err = -ENODEV;
 		atomic64_add(n, &a->stats.late_ops);
 		return;
 	}
-	if (a->pend.n)
-		adma_pend_flush(a);
+	a->held_rang = true;
+	adma_outq_send(a);
 	a->npending = 0;
 	while (done < n) {
 		u32 k = min_t(u32, n - done, ch->max_batch);
@@ -348,16 +378,32 @@ void adma_host_map(void *ctx, struct coal_host_req *hr, unsigned int n)
 	if (a->npending)
 		adma_unmap_batch(a, a->spending, NULL, a->npending);
 	a->npending = 0;
+	spin_unlock(&a->chan_lock);
 }
 
-/* coal_env.host_unmap. */
+/*
+ * coal_env.host_unmap, under a->lock: queued, rung when a->lock is dropped
+ * (adma_unlock()) or by the next map. A full queue is rung here.
+ */
 void adma_host_unmap(void *ctx, const u64 *handle, unsigned int n)
 {
 	struct adma_dev *a = ctx;
+	struct adma_outq *q = &a->outq;
 
-	if (a->pend.n)
-		adma_pend_flush(a);
-	adma_unmap_batch(a, handle, NULL, n);
+	adma_chan_lock_nested(a);
+	if (q->n + n > ADMA_OUTQ_MAX) {
+		atomic64_add(q->n, &a->stats.unmaps_rung_locked);
+		a->held_rang = true;
+		adma_outq_send(a);
+	}
+	if (n > ADMA_OUTQ_MAX) {	/* never: the coalescer sends <= max_batch */
+		a->held_rang = true;
+		adma_unmap_batch(a, handle, NULL, n);
+	} else {
+		memcpy(&q->handle[q->n], handle, n * sizeof(*handle));
+		WRITE_ONCE(q->n, q->n + n);
+	}
+	spin_unlock(&a->chan_lock);
 }
 
 /*
@@ -370,9 +416,9 @@ int adma_chan_ping(struct adma_dev *a)
 	unsigned long flags;
 	u32 block;
 
-	spin_lock_irqsave(&a->lock, flags);
+	spin_lock_irqsave(&a->chan_lock, flags);
 	block = adma_ring(a, 0);
-	spin_unlock_irqrestore(&a->lock, flags);
+	spin_unlock_irqrestore(&a->chan_lock, flags);
 	if (block == ADMA_S_OK)
 		return 0;
 	dev_err(&a->pdev->dev, "the channel does not answer (%s)\n",

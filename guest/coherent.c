@@ -101,6 +101,7 @@ void *adma_alloc(struct device *dev, size_t size, dma_addr_t *handle,
 		free_pages_exact(cpu, span);
 		goto nomem;
 	}
+	adma_trace_map(a, &b, COAL_TRACE_F_COHERENT);
 	use = coal_pick(&w, b.dma, b.len);
 	*handle = use;
 	if (!r)
@@ -172,6 +173,7 @@ struct page *adma_alloc_pages(struct device *dev, size_t size,
 		__free_pages(page, get_order(size));
 		return NULL;
 	}
+	adma_trace_map(a, &b, COAL_TRACE_F_COHERENT);
 	*handle = b.dma;
 	return page;
 }

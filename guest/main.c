@@ -24,24 +24,57 @@
  */
 #include <linux/debugfs.h>
 #include <linux/ioport.h>
+#include <linux/math64.h>
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/pci.h>
+#include <linux/pm.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/suspend.h>
 
 #include "adma_drv.h"
 
-static unsigned int cluster_kb = 256;
+static unsigned int cluster_kb = 1024;
 module_param(cluster_kb, uint, 0444);
 MODULE_PARM_DESC(cluster_kb,
-		 "Cluster size in KiB: power of two, >= 16; 0 maps every buffer on its own (default 256)");
+		 "Cluster size in KiB: power of two, >= 16; 0 maps every buffer on its own (default 1024)");
 
 static unsigned int small_kb;
 module_param(small_kb, uint, 0444);
 MODULE_PARM_DESC(small_kb,
 		 "Buffers up to this many KiB share clusters, at most one cluster (default: half a cluster)");
+
+/* Lazy unmap and the idle cache: see README.md, "Lazy unmap and the idle cache". */
+static bool strict;
+module_param(strict, bool, 0444);
+MODULE_PARM_DESC(strict,
+		 "Send every unmap before the unmap returns and keep no idle mapping (default 0: lazy unmap, idle cache)");
+
+static unsigned int lazy_max = 64;
+module_param(lazy_max, uint, 0444);
+MODULE_PARM_DESC(lazy_max,
+		 "Unmaps deferred before they go to the host in one doorbell, at most the device's batch; 0: each at once (default 64)");
+
+static unsigned int lazy_us = 1000;
+module_param(lazy_us, uint, 0444);
+MODULE_PARM_DESC(lazy_us,
+		 "Longest a deferred unmap waits, in microseconds: 1..1000000 (default 1000)");
+
+static unsigned int cache_kb = 65536;
+module_param(cache_kb, uint, 0444);
+MODULE_PARM_DESC(cache_kb,
+		 "KiB of idle host mappings (no buffer uses them) kept for reuse, LRU; 0: none (default 65536)");
+
+static unsigned int watermark_pct = 50;
+module_param(watermark_pct, uint, 0444);
+MODULE_PARM_DESC(watermark_pct,
+		 "Idle mappings are evicted before a new host mapping would take in use + idle + deferred above this percent of the host's byte or mapping limit; 0: no watermark (default 50)");
+
+static bool flush_unlocked = true;
+module_param(flush_unlocked, bool, 0444);
+MODULE_PARM_DESC(flush_unlocked,
+		 "Ring unmaps after the coalescer lock is dropped (default 1; 0: with it held, as before, to measure)");
 
 static DEFINE_MUTEX(adma_quirk_lock);
 static unsigned int adma_quirk_users;
@@ -87,6 +120,7 @@ static LIST_HEAD(adma_graveyard);	/* under adma_devs_lock */
 
 static void adma_bury(struct adma_dev *a)
 {
+	hrtimer_cancel(&a->flush_timer);	/* nothing arms it any more */
 	adma_chan_fini(a);
 	mutex_lock(&adma_devs_lock);
 	list_add(&a->grave, &adma_graveyard);
@@ -94,6 +128,31 @@ static void adma_bury(struct adma_dev *a)
 }
 
 /* ---- coalescer environment */
+
+/* The lazy unmap and idle cache knobs, from the parameters. */
+static int adma_lazy_config(struct adma_dev *a, struct coal_config *cfg)
+{
+	struct device *dev = &a->pdev->dev;
+
+	if (lazy_us < 1 || lazy_us > 1000000) {
+		dev_err(dev, "lazy_us=%u: need 1..1000000\n", lazy_us);
+		return -EINVAL;
+	}
+	if (watermark_pct > 100) {
+		dev_err(dev, "watermark_pct=%u: need 0..100\n", watermark_pct);
+		return -EINVAL;
+	}
+	if (strict)
+		return 0;	/* lazy_max 0, no cache: today's behaviour */
+	cfg->lazy_max = min_t(u32, lazy_max, a->max_batch);
+	if (cfg->lazy_max < lazy_max)
+		dev_info(dev, "lazy_max=%u: the device's batch is %u, using it\n",
+			 lazy_max, a->max_batch);
+	cfg->cache_bytes = (u64)cache_kb << 10;
+	cfg->watermark_bytes = div_u64(a->limit_bytes * watermark_pct, 100);
+	cfg->watermark_maps = div_u64((u64)a->limit_maps * watermark_pct, 100);
+	return 0;
+}
 
 static void *adma_env_alloc(void *ctx, size_t size)
 {
@@ -125,7 +184,11 @@ static int adma_coal_init(struct adma_dev *a)
 	struct device *dev = &a->pdev->dev;
 	size_t size;
 	void *mem;
+	int ret;
 
+	ret = adma_lazy_config(a, &cfg);
+	if (ret)
+		return ret;
 	if (cluster_kb) {
 		if (!is_power_of_2(cluster_kb) || cluster_kb < 16 ||
 		    cluster_kb > (1u << 20) ||
@@ -222,6 +285,23 @@ static int adma_read_regs(struct adma_dev *a)
 /* ---- power management */
 
 /*
+ * Suspend, freeze, power-off: the managed device (our consumer) is already
+ * quiet; nothing freed stays device-reachable while the guest sleeps.
+ */
+static int adma_pm_suspend(struct device *dev)
+{
+	struct adma_dev *a = dev_get_drvdata(dev);
+
+	if (a)
+		adma_lazy_flush(a);
+	return 0;
+}
+
+static const struct dev_pm_ops adma_pm_ops = {
+	SYSTEM_SLEEP_PM_OPS(adma_pm_suspend, NULL)
+};
+
+/*
  * Hibernation is refused: the image holds the coalescer's idea of what is
  * mapped, the host's mappings do not survive with it, and the managed
  * device would resume DMAing to addresses nobody maps.
@@ -294,7 +374,10 @@ static int adma_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		return -ENOMEM;
 	a->pdev = pdev;
 	spin_lock_init(&a->lock);
+	spin_lock_init(&a->chan_lock);
 	mutex_init(&a->life);
+	adma_lazy_init(a, lazy_us);
+	a->flush_unlocked = flush_unlocked;
 
 	ret = pcim_enable_device(pdev);
 	if (ret)
@@ -342,11 +425,13 @@ static int adma_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	adma_control(a, ADMA_CTRL_DMA_ON);
 	adma_attach(a);
 
-	dev_info(dev, "protocol %u.%u, features %#x, batch %u, managing %s; clusters %s; DMA gate %s\n",
+	dev_info(dev, "protocol %u.%u, features %#x, batch %u, managing %s; clusters %s; unmaps %s, idle cache %llu KiB; DMA gate %s\n",
 		 ADMA_VERSION_GET_MAJOR(a->version),
 		 ADMA_VERSION_GET_MINOR(a->version), a->features,
 		 a->max_batch, pci_name(a->managed),
 		 cluster_kb ? "on" : "off",
+		 coal_config(a->coal)->lazy_max ? "lazy" : "strict",
+		 coal_config(a->coal)->cache_bytes >> 10,
 		 a->features & ADMA_F_GATE ? "open" : "absent");
 	return 0;
 
@@ -410,6 +495,7 @@ static struct pci_driver adma_driver = {
 	.probe = adma_probe,
 	.remove = adma_remove,
 	.shutdown = adma_shutdown,
+	.driver.pm = pm_sleep_ptr(&adma_pm_ops),
 };
 
 static int __init adma_init(void)

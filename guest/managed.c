@@ -211,6 +211,12 @@ static int adma_bus_notify(struct notifier_block *nb, unsigned long action,
 		adma_lose(a);
 		mutex_unlock(&a->life);
 		return NOTIFY_OK;
+	case BUS_NOTIFY_UNBOUND_DRIVER:
+	case BUS_NOTIFY_DRIVER_NOT_BOUND:
+		/* its driver's buffers are gone: so go the idle ones */
+		if (dev == &a->managed->dev && !READ_ONCE(a->dead))
+			adma_trim(a);
+		return NOTIFY_OK;
 	case BUS_NOTIFY_BIND_DRIVER:
 		break;
 	default:
@@ -364,7 +370,10 @@ bool adma_fence(struct adma_dev *a)
 	return ok;
 }
 
-/* Every mapping the coalescer or the resend list still holds, given back. */
+/*
+ * Every mapping the coalescer (in use, idle or deferred) or the resend list
+ * still holds, given back, before any RELEASE_ALL.
+ */
 void adma_release_leftovers(struct adma_dev *a)
 {
 	unsigned long flags;
@@ -372,12 +381,15 @@ void adma_release_leftovers(struct adma_dev *a)
 	bool given_up;
 	u64 left;
 
-	spin_lock_irqsave(&a->lock, flags);
-	left = coal_release_all(a->coal);
+	hrtimer_cancel(&a->flush_timer);	/* everything goes now */
+	adma_lock(a, &flags);
+	left = coal_release_all(a->coal);	/* trims and flushes too */
+	adma_unlock(a, flags);			/* rings them */
+	spin_lock_irqsave(&a->chan_lock, flags);
 	lost = adma_pend_flush(a);
 	given_up = a->unmaps_given_up;	/* earlier: the host may hold them */
 	a->unmaps_given_up = false;
-	spin_unlock_irqrestore(&a->lock, flags);
+	spin_unlock_irqrestore(&a->chan_lock, flags);
 	if (left)
 		dev_warn(&a->pdev->dev, "%llu buffers of %s were still mapped: unmapped\n",
 			 left, pci_name(a->managed));

@@ -117,7 +117,7 @@ static int adma_remap(struct adma_dev *a, struct coal_buf *b,
 		held[nheld++] = (struct coal_ubuf){ .dma = t.dma, .len = t.len };
 		err = -EIO;
 	}
-	coal_unmap(a->coal, held, nheld);
+	coal_unmap_drop(a->coal, held, nheld);
 	atomic64_inc(&a->stats.remaps);
 	if (err)
 		atomic64_inc(&a->stats.unfit);
@@ -173,11 +173,12 @@ int adma_map_one(struct adma_dev *a, struct coal_buf *b, struct coal_want *w)
 	unsigned long flags;
 	int err;
 
+	atomic64_inc(&a->stats.dma_calls);
 	if (!adma_usable(a) || !b->dir)
 		return -EINVAL;
-	spin_lock_irqsave(&a->lock, flags);
+	adma_lock(a, &flags);
 	err = adma_map_fit(a, b, 1, w);
-	spin_unlock_irqrestore(&a->lock, flags);
+	adma_unlock(a, flags);
 	return err;
 }
 
@@ -193,8 +194,10 @@ dma_addr_t adma_map_range(struct device *dev, phys_addr_t phys, size_t size,
 		return DMA_MAPPING_ERROR;
 	adma_want_streaming(dev, &w, size);
 	err = adma_map_one(a, &b, &w);
-	if (!err)
+	if (!err) {
+		adma_trace_map(a, &b, 0);
 		return b.dma;
+	}
 	adma_map_failed(a, dev, phys, size, err, attrs);
 	return DMA_MAPPING_ERROR;
 }
@@ -208,9 +211,11 @@ void adma_unmap_range(struct device *dev, dma_addr_t addr, size_t size)
 
 	if (!a)
 		return;
-	spin_lock_irqsave(&a->lock, flags);
+	adma_trace_unmap(a, addr, size);
+	atomic64_inc(&a->stats.dma_calls);
+	adma_lock(a, &flags);
 	skipped = coal_unmap(a->coal, &u, 1);
-	spin_unlock_irqrestore(&a->lock, flags);
+	adma_unlock(a, flags);
 	if (skipped) {
 		atomic64_inc(&a->stats.unmap_errors);
 		dev_err_ratelimited(dev,
@@ -290,14 +295,14 @@ static void adma_unmap_sg_entries(struct adma_dev *a, struct scatterlist *sgl,
 	int done = 0;
 
 	while (done < n) {
-		spin_lock_irqsave(&a->lock, flags);
+		adma_lock(a, &flags);
 		for (k = 0; k < chunk && done < n; k++, done++) {
 			a->subuf[k].dma = sg_dma_address(sg);
 			a->subuf[k].len = sg_dma_len(sg);
 			sg = sg_next(sg);
 		}
 		skipped += coal_unmap(a->coal, a->subuf, k);
-		spin_unlock_irqrestore(&a->lock, flags);
+		adma_unlock(a, flags);
 	}
 	if (skipped) {
 		atomic64_add(skipped, &a->stats.unmap_errors);
@@ -325,6 +330,8 @@ static int adma_map_sg(struct device *dev, struct scatterlist *sgl, int nents,
 
 	if (!a)
 		return -EIO;
+	if (nents > 0)
+		atomic64_add(nents, &a->stats.dma_calls);
 	chunk = coal_config(a->coal)->max_batch;
 	if (!adma_usable(a) || !cdir || nents <= 0) {
 		err = -EINVAL;
@@ -333,7 +340,7 @@ static int adma_map_sg(struct device *dev, struct scatterlist *sgl, int nents,
 	adma_want_streaming(dev, &w, 0);	/* size: each entry's own */
 	while (mapped < nents) {
 		first = sg;
-		spin_lock_irqsave(&a->lock, flags);
+		adma_lock(a, &flags);
 		for (k = 0; k < chunk && mapped + k < nents; k++) {
 			a->sbuf[k].gpa = sg_phys(sg);
 			a->sbuf[k].len = sg->length;
@@ -346,13 +353,15 @@ static int adma_map_sg(struct device *dev, struct scatterlist *sgl, int nents,
 			sg_dma_address(first) = a->sbuf[j].dma;
 			sg_dma_len(first) = a->sbuf[j].len;
 		}
-		spin_unlock_irqrestore(&a->lock, flags);
+		adma_unlock(a, flags);
 		if (err)
 			break;
 		mapped += k;
 	}
-	if (!err)
+	if (!err) {
+		adma_trace_sg(a, COAL_TRACE_MAP, sgl, nents, cdir);
 		return nents;
+	}
 	if (mapped)
 		adma_unmap_sg_entries(a, sgl, mapped);
 fail:
@@ -369,8 +378,12 @@ static void adma_unmap_sg(struct device *dev, struct scatterlist *sgl,
 {
 	struct adma_dev *a = adma_get(dev);
 
-	if (a)
+	if (a) {
+		adma_trace_sg(a, COAL_TRACE_UNMAP, sgl, nents, 0);
+		if (nents > 0)
+			atomic64_add(nents, &a->stats.dma_calls);
 		adma_unmap_sg_entries(a, sgl, nents);
+	}
 }
 
 /*

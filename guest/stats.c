@@ -5,9 +5,13 @@
  * Each device has "apple_dma/<pci address>/stats"; the first one probed
  * also has "apple_dma/stats", the path tests use. The names
  * up to map_errors are the agreed interface (tests read them); the rest are
- * extra detail.
+ * extra detail. Writing anything to "apple_dma/<pci address>/trim" (and
+ * "apple_dma/trim" of the first device) gives back every idle mapping and
+ * deferred unmap: benchmarks start from an empty cache with it.
  */
 #include <linux/debugfs.h>
+#include <linux/fs.h>
+#include <linux/math64.h>
 #include <linux/mutex.h>
 #include <linux/seq_file.h>
 
@@ -16,8 +20,17 @@
 static DEFINE_MUTEX(adma_dbg_lock);	/* the directory and its users */
 static struct dentry *adma_dbg_root;
 static struct dentry *adma_dbg_stats;	/* apple_dma/stats ... */
+static struct dentry *adma_dbg_trim;	/* apple_dma/trim ... */
 static struct adma_dev *adma_dbg_owner;	/* ... of this device */
 static unsigned int adma_dbg_users;
+
+static void adma_show_hold(struct seq_file *m, const char *name,
+			   const struct adma_hold *h)
+{
+	seq_printf(m, "%s_holds: %llu\n", name, READ_ONCE(h->n));
+	seq_printf(m, "%s_sum_ns: %llu\n", name, READ_ONCE(h->sum_ns));
+	seq_printf(m, "%s_max_ns: %llu\n", name, READ_ONCE(h->max_ns));
+}
 
 static int adma_stats_show(struct seq_file *m, void *unused)
 {
@@ -70,7 +83,7 @@ static int adma_stats_show(struct seq_file *m, void *unused)
 	SHOW_ATOMIC(unmaps_kept);
 	SHOW_ATOMIC(unmaps_resent);
 	SHOW_ATOMIC(unmaps_lost);
-	SHOW("unmaps_pending", a->pend.n);
+	SHOW("unmaps_pending", READ_ONCE(a->pend.n));
 	SHOW_ATOMIC(maps_undone);
 	SHOW_ATOMIC(release_all);
 	SHOW("uvm_forced", adma_uvm_forced());
@@ -80,11 +93,60 @@ static int adma_stats_show(struct seq_file *m, void *unused)
 	     1ull << coal_config(a->coal)->cluster_shift : 0);
 	SHOW("small_max", coal_config(a->coal)->small_max);
 	SHOW("max_batch", a->max_batch);
+	/* lazy unmap and the idle cache (coalescer) */
+	SHOW("idle_extents", cs.idle_extents);
+	SHOW("idle_bytes", cs.idle_bytes);
+	SHOW("deferred", cs.deferred);
+	SHOW("deferred_bytes", cs.deferred_bytes);
+	SHOW("idle_hits", cs.idle_hits);
+	SHOW("evictions", cs.evictions);
+	SHOW("evict_watermark", cs.evict_watermark);
+	SHOW("evict_pressure", cs.evict_pressure);
+	SHOW("flushes", cs.flushes);
+	SHOW("pressure_retries", cs.pressure_retries);
+	SHOW("host_unmaps", cs.host_unmaps);
+	SHOW("host_calls", cs.host_calls);
+	SHOW("in_use_host_maps", cs.live_extents - cs.idle_extents -
+	     cs.deferred);
+	SHOW_ATOMIC(dma_calls);
+	SHOW_ATOMIC(timer_flushes);
+	SHOW_ATOMIC(trims);
+	SHOW("lazy_max", coal_config(a->coal)->lazy_max);
+	SHOW("lazy_us", div_u64(a->lazy_ns, NSEC_PER_USEC));
+	SHOW("cache_bytes", coal_config(a->coal)->cache_bytes);
+	SHOW("watermark_bytes", coal_config(a->coal)->watermark_bytes);
+	SHOW("watermark_maps", coal_config(a->coal)->watermark_maps);
+	/* interrupts-off holds (ns) and contention, see lazy.c */
+	adma_show_hold(m, "irqoff_hit", &a->hold_hit);
+	adma_show_hold(m, "irqoff_ring", &a->hold_ring);
+	adma_show_hold(m, "irqoff_flush", &a->hold_flush);
+	SHOW_ATOMIC(lock_contended);
+	SHOW_ATOMIC(chan_contended);
+	SHOW_ATOMIC(unmaps_rung_locked);
+	SHOW("flush_unlocked", a->flush_unlocked);
 #undef SHOW_ATOMIC
 #undef SHOW
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(adma_stats);
+
+static ssize_t adma_trim_write(struct file *f, const char __user *buf,
+			       size_t len, loff_t *ppos)
+{
+	struct adma_dev *a = f->private_data;
+
+	if (READ_ONCE(a->dead))
+		return -ENODEV;
+	adma_trim(a);
+	return len;
+}
+
+static const struct file_operations adma_trim_fops = {
+	.owner = THIS_MODULE,
+	.open = simple_open,
+	.write = adma_trim_write,
+	.llseek = noop_llseek,
+};
 
 void adma_debugfs_init(struct adma_dev *a)
 {
@@ -93,11 +155,16 @@ void adma_debugfs_init(struct adma_dev *a)
 		adma_dbg_root = debugfs_create_dir(ADMA_DRV_NAME, NULL);
 	a->dbg = debugfs_create_dir(pci_name(a->pdev), adma_dbg_root);
 	debugfs_create_file("stats", 0444, a->dbg, a, &adma_stats_fops);
+	debugfs_create_file("trim", 0200, a->dbg, a, &adma_trim_fops);
+	adma_trace_debugfs(a, a->dbg);
 	if (!adma_dbg_owner) {
 		adma_dbg_owner = a;
 		adma_dbg_stats = debugfs_create_file("stats", 0444,
 						     adma_dbg_root, a,
 						     &adma_stats_fops);
+		adma_dbg_trim = debugfs_create_file("trim", 0200,
+						    adma_dbg_root, a,
+						    &adma_trim_fops);
 	}
 	mutex_unlock(&adma_dbg_lock);
 }
@@ -107,9 +174,12 @@ void adma_debugfs_fini(struct adma_dev *a)
 	mutex_lock(&adma_dbg_lock);
 	debugfs_remove_recursive(a->dbg);
 	a->dbg = NULL;
+	adma_trace_fini(a);
 	if (adma_dbg_owner == a) {
 		debugfs_remove(adma_dbg_stats);
 		adma_dbg_stats = NULL;
+		debugfs_remove(adma_dbg_trim);
+		adma_dbg_trim = NULL;
 		adma_dbg_owner = NULL;
 	}
 	if (!--adma_dbg_users) {

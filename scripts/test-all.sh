@@ -6,7 +6,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 stages=("$@")
-[ ${#stages[@]} -gt 0 ] || stages=(unit fuzz-smoke darwin qemu qtest module vmtest launcher-test)
+[ ${#stages[@]} -gt 0 ] || stages=(unit bench-selftest fuzz-smoke darwin qemu qtest module vmtest launcher-test)
 
 passed=0 failed=0 report=()
 for stage in "${stages[@]}"; do

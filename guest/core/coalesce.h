@@ -42,8 +42,37 @@
  * NO_SPACE / FRAGMENTED): its own bytes may still fit where a whole window
  * does not (counted as cluster_refused).
  *
+ * When a mapping's last buffer goes, its host mapping is either kept idle
+ * (cache_bytes > 0) or retired. Idle mappings sit on an LRU list within
+ * cache_bytes: a cluster or pair serves the next buffer in its window again
+ * without a host call (an idle hit), a private one the next buffer that
+ * starts at its first byte and fits it with the access it allows. A private
+ * mapping above cache_bytes / 8 is never kept (it would push out many small
+ * ones), and making room for an idle mapping evicts at most lazy_max
+ * (strict: max_batch) idle mappings per API call: when that is not enough,
+ * the new one is retired instead, so one call never sweeps the whole cache
+ * and idle bytes never exceed cache_bytes. Buffers flagged COAL_BUF_PRIVATE
+ * never take an idle mapping and theirs is never kept: such a buffer wants a
+ * mapping of its own, at a new device address; nor is a mapping given back
+ * by coal_unmap_drop(). Idle mappings do not age: until evicted (LRU,
+ * watermark, host pressure), coal_trim() or teardown when the device
+ * unbinds, up to cache_bytes of memory the driver has freed stays reachable
+ * by the device, to read, and to write through a FROM_DEVICE or
+ * bidirectional window (cluster and pair windows are bidirectional). Strict
+ * (lazy_max 0, cache_bytes 0) leaves nothing reachable after coal_unmap().
+ * Retiring (or evicting an idle mapping) queues the host unmap: strict
+ * (lazy_max 0) sends the queue before the API call returns, lazy sends it
+ * when lazy_max are queued, on coal_flush() (the embedder's timer), on host
+ * pressure, on coal_trim() and before a new mapping above a watermark.
+ * Before new host mappings would take in use + idle + deferred above
+ * watermark_bytes / watermark_maps, the least recently used idle mappings are
+ * evicted, then the queue is sent. On a host refusal for space (COAL_ENOMEM)
+ * while anything is idle or deferred, the call is undone, coal_trim() frees
+ * that space and the call is tried once more.
+ *
  * Mapping is all or nothing per call: if any buffer of a coal_map() call
- * fails, every mapping the call made is undone and the state is as before.
+ * fails, every mapping the call made is undone (and its unmap sent) and the
+ * state is as before, except that idle mappings may have been evicted.
  *
  * The embedder supplies host calls, memory and the "window is RAM" test as
  * callbacks, and the state lives in memory it provides (coal_size()). Not
@@ -67,6 +96,11 @@
 #define COAL_DIR_BIDIRECTIONAL	3u
 
 #define COAL_MAX_SEGS		4
+/*
+ * Longest buffer coal_map() takes (256 TiB; longer: COAL_EINVAL), so that
+ * byte counts of a batch and of what the host holds cannot wrap.
+ */
+#define COAL_MAX_LEN		((uint64_t)1 << 48)
 #define COAL_MIN_CLUSTER_SHIFT	14	/* 16 KiB, the host's page */
 #define COAL_MAX_CLUSTER_SHIFT	30
 
@@ -111,6 +145,21 @@ struct coal_config {
 	unsigned int max_batch;		/* most buffers per coal_map() */
 	unsigned int ext_bits;		/* log2 buckets, extent table */
 	unsigned int buf_bits;		/* log2 buckets, buffer table */
+	/*
+	 * Unmaps deferred before they go to the host in one host_unmap call
+	 * (<= max_batch). 0: strict, every coal_unmap() call sends its own
+	 * before returning. A deferred unmap leaves the freed buffer's bytes
+	 * device-reachable until it is sent.
+	 */
+	unsigned int lazy_max;
+	/* Bytes of idle mappings (no buffer uses them) kept, LRU; 0: off. */
+	uint64_t cache_bytes;
+	/*
+	 * Host bytes / mappings (in use + idle + deferred) above which idle
+	 * mappings are evicted before a new host mapping is made; 0: none.
+	 */
+	uint64_t watermark_bytes;
+	uint64_t watermark_maps;
 };
 
 #define COAL_DEFAULT_CLUSTER_SHIFT	18	/* 256 KiB */
@@ -139,6 +188,23 @@ struct coal_stats {
 	uint64_t map_errors;		/* coal_map() calls that failed */
 	uint64_t unknown_unmaps;	/* unmaps of addresses not live */
 	uint64_t size_mismatches;	/* unmaps that named a wrong length */
+	/*
+	 * live_extents, mapped_bytes and the peaks count every mapping the
+	 * host holds for us, from its answer until its unmap is sent: in
+	 * use, idle, deferred, or made by a call that then undid it.
+	 */
+	uint64_t idle_extents;		/* mappings kept idle (cache) */
+	uint64_t idle_bytes;
+	uint64_t deferred;		/* unmaps queued, not yet sent */
+	uint64_t deferred_bytes;
+	uint64_t idle_hits;		/* buffers served by an idle mapping */
+	uint64_t evictions;		/* idle mappings dropped */
+	uint64_t evict_watermark;	/* of which above a watermark */
+	uint64_t evict_pressure;	/* of which for a host refusal */
+	uint64_t flushes;		/* host_unmap calls, lazy_max > 0 */
+	uint64_t pressure_retries;	/* coal_map() calls retried after trim */
+	uint64_t host_unmaps;		/* host mappings unmapped */
+	uint64_t host_calls;		/* host_map + host_unmap invocations */
 };
 
 struct coal;
@@ -151,7 +217,7 @@ size_t coal_size(const struct coal_config *cfg);
  * take defaults, except cluster_shift (0 disables clusters) and small_max
  * (0: half a cluster). Returns NULL on a bad config: cluster_shift outside
  * [COAL_MIN_CLUSTER_SHIFT, COAL_MAX_CLUSTER_SHIFT], small_max above one
- * cluster, or a missing callback.
+ * cluster, lazy_max above max_batch, or a missing callback.
  */
 struct coal *coal_init(void *mem, const struct coal_config *cfg,
 		       const struct coal_env *env);
@@ -173,9 +239,12 @@ struct coal_buf {
 
 /*
  * Map n (<= max_batch) buffers, all or nothing. Returns 0, or the first
- * error (COAL_E2BIG if n is too large, COAL_EINVAL for a bad buffer,
- * COAL_ENOMEM, or the host's error) with nothing mapped. The host's
- * COAL_ENOMEM means "no space": a cluster refused so is retried privately.
+ * error (COAL_E2BIG if n is too large, COAL_EINVAL for a bad buffer:
+ * length 0 or above COAL_MAX_LEN, an end past 2^64 once rounded up to a
+ * host page, a bad dir or flag; COAL_ENOMEM, or the host's error) with
+ * nothing mapped. The host's COAL_ENOMEM means "no space": with anything
+ * idle or deferred the call is undone and tried again after coal_trim(),
+ * once; then a cluster refused so is retried privately.
  */
 int coal_map(struct coal *c, struct coal_buf *buf, unsigned int n);
 
@@ -193,8 +262,26 @@ struct coal_ubuf {
 unsigned int coal_unmap(struct coal *c, const struct coal_ubuf *buf,
 			unsigned int n);
 
-/* Unmap everything (teardown); returns the number of buffers released. */
+/*
+ * As coal_unmap(), but the mapping of each buffer is never kept idle: when
+ * its last buffer goes (now, or later if others still use it) its unmap is
+ * deferred or sent as without the cache. For a mapping the caller found
+ * unusable (guest/ops.c remaps around it), so it is not handed out again.
+ */
+unsigned int coal_unmap_drop(struct coal *c, const struct coal_ubuf *buf,
+			     unsigned int n);
+
+/*
+ * Unmap everything (teardown), then coal_trim(); returns the number of
+ * buffers released.
+ */
 uint64_t coal_release_all(struct coal *c);
+
+/* Send every deferred unmap now; returns how many were sent. */
+unsigned int coal_flush(struct coal *c);
+
+/* Evict every idle mapping, then coal_flush(): frees all the host space. */
+void coal_trim(struct coal *c);
 
 const struct coal_stats *coal_stats(const struct coal *c);
 

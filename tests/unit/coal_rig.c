@@ -131,6 +131,10 @@ static int host_map_one(struct coal_host_req *r)
 		return -28;	/* ENOSPC: a refusal */
 	if (H.nospace_from && r->len >= H.nospace_from)
 		return COAL_ENOMEM;	/* NO_SPACE / FRAGMENTED */
+	if ((H.limit_maps && H.nmaps + 1 > H.limit_maps) ||
+	    (H.limit_bytes &&
+	     host_bytes() + round_bytes(r->gpa, r->len) > H.limit_bytes))
+		return COAL_ENOMEM;	/* a tiny host is full */
 	if (H.fail_ppm && rnd_below(1000000) < (uint64_t)H.fail_ppm)
 		return -5;
 	if (!in_ram(r->gpa, r->len))
@@ -293,6 +297,13 @@ struct coal *coal_new(unsigned int cluster_shift, uint64_t small_max,
 		.ext_bits = 6,		/* small tables: long chains get used */
 		.buf_bits = 8,
 	};
+
+	return coal_new_cfg(&cfg);
+}
+
+/* A coalescer with any configuration, against the fake host. */
+struct coal *coal_new_cfg(const struct coal_config *cfg)
+{
 	struct coal_env env = {
 		.ctx = &H,
 		.host_map = fake_host_map,
@@ -301,14 +312,14 @@ struct coal *coal_new(unsigned int cluster_shift, uint64_t small_max,
 		.alloc = fake_alloc,
 		.free = fake_free,
 	};
-	size_t size = coal_size(&cfg);
+	size_t size = coal_size(cfg);
 	void *mem;
 	struct coal *c;
 
 	assert_true(size > 0);
 	mem = malloc(size);
 	assert_non_null(mem);
-	c = coal_init(mem, &cfg, &env);
+	c = coal_init(mem, cfg, &env);
 	assert_ptr_equal(c, mem);
 	return c;
 }
@@ -319,6 +330,17 @@ uint64_t round_bytes(uint64_t gpa, uint64_t len)
 	uint64_t e = (gpa + len + HPAGE - 1) & ~(HPAGE - 1);
 
 	return e - s;
+}
+
+/* Host-page-rounded bytes of every live host mapping. */
+uint64_t host_bytes(void)
+{
+	uint64_t sum = 0;
+	size_t i;
+
+	for (i = 0; i < H.nmaps; i++)
+		sum += round_bytes(H.maps[i].gpa, H.maps[i].len);
+	return sum;
 }
 
 /* Check one live buffer byte by byte (every 1 KiB and the last byte). */

@@ -59,6 +59,8 @@ struct host {
 	int fail_ppm;
 	bool malformed_next;		/* answer the next map with a bad length */
 	uint64_t nospace_from;		/* refuse maps of >= this many bytes */
+	/* a tiny host: refuse (COAL_ENOMEM) maps above these; 0: no limit */
+	uint64_t limit_maps, limit_bytes;
 	/* counters */
 	uint64_t map_reqs, map_calls, unmaps, unmap_calls, refused;
 	uint64_t max_batch_seen;
@@ -94,6 +96,8 @@ void *fake_alloc(void *ctx, size_t size);
 void fake_free(void *ctx, void *p);
 struct coal *coal_new(unsigned int cluster_shift, uint64_t small_max,
 		      unsigned int max_batch);
+struct coal *coal_new_cfg(const struct coal_config *cfg);
+uint64_t host_bytes(void);
 uint64_t round_bytes(uint64_t gpa, uint64_t len);
 size_t check_buffer(const struct mbuf *b, unsigned char *used);
 void snap(struct coal *c, struct snapshot *s);

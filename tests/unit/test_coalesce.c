@@ -50,13 +50,27 @@ static int cmp_u64pair(const void *a, const void *b)
 	return x[0] < y[0] ? -1 : x[0] > y[0];
 }
 
+/* The stats say what the host holds: cheap, after every step. */
+static void check_host(struct coal *c)
+{
+	const struct coal_stats *st = coal_stats(c);
+	const struct coal_config *cfg = coal_config(c);
+
+	assert_int_equal(st->live_extents, H.nmaps);
+	assert_int_equal(st->mapped_bytes, host_bytes());
+	assert_true(st->idle_bytes <= cfg->cache_bytes);
+	assert_true(cfg->lazy_max ? st->deferred < cfg->lazy_max :
+		    !st->deferred);
+	assert_int_equal(st->host_calls, H.map_calls + H.unmap_calls);
+}
+
 /* Every invariant that links the coalescer, the model and the host. */
 static void check_all(struct coal *c, const struct model *m)
 {
 	const struct coal_stats *st = coal_stats(c);
 	const struct coal_config *cfg = coal_config(c);
 	unsigned char *used = calloc(H.nmaps + 1, 1);
-	uint64_t bytes = 0, (*win)[2];
+	uint64_t bytes = 0, ubytes = 0, unused = 0, (*win)[2];
 	size_t i, nwin = 0;
 
 	assert_non_null(used);
@@ -65,14 +79,23 @@ static void check_all(struct coal *c, const struct model *m)
 	assert_int_equal(st->live_extents, H.nmaps);
 	for (i = 0; i < m->n; i++)
 		check_buffer(&m->b[i], used);
-	/* no host mapping without a live buffer in it: nothing leaked */
+	/*
+	 * a host mapping without a live buffer in it is idle or has its
+	 * unmap deferred: nothing leaked
+	 */
 	for (i = 0; i < H.nmaps; i++) {
-		if (!used[i])
+		bytes += round_bytes(H.maps[i].gpa, H.maps[i].len);
+		if (used[i])
+			continue;
+		if (!cfg->cache_bytes && !cfg->lazy_max)
 			fail_msg("host mapping gpa %#llx+%#llx has no live buffer",
 				 (unsigned long long)H.maps[i].gpa,
 				 (unsigned long long)H.maps[i].len);
-		bytes += round_bytes(H.maps[i].gpa, H.maps[i].len);
+		unused++;
+		ubytes += round_bytes(H.maps[i].gpa, H.maps[i].len);
 	}
+	assert_int_equal(unused, st->idle_extents + st->deferred);
+	assert_int_equal(ubytes, st->idle_bytes + st->deferred_bytes);
 	assert_int_equal(st->mapped_bytes, bytes);
 	assert_true(st->peak_extents >= st->live_extents);
 	assert_true(st->peak_mapped_bytes >= st->mapped_bytes);
@@ -80,7 +103,9 @@ static void check_all(struct coal *c, const struct model *m)
 	/*
 	 * Cluster windows (aligned, one or two clusters, bidirectional) never
 	 * overlap: one host mapping per cluster. The test never makes a
-	 * private buffer of exactly that shape, so this is exact.
+	 * private buffer of exactly that shape, so this is exact. A window
+	 * whose unmap is deferred may be mapped again meanwhile: with lazy
+	 * unmaps, only the windows in use are checked.
 	 */
 	win = calloc(H.nmaps + 1, sizeof(*win));
 	assert_non_null(win);
@@ -91,7 +116,8 @@ static void check_all(struct coal *c, const struct model *m)
 			const struct hmap *h = &H.maps[i];
 
 			if (h->gpa % cs || (h->len != cs && h->len != 2 * cs) ||
-			    h->dir != COAL_DIR_BIDIRECTIONAL)
+			    h->dir != COAL_DIR_BIDIRECTIONAL ||
+			    (cfg->lazy_max && !used[i]))
 				continue;
 			win[nwin][0] = h->gpa;
 			win[nwin][1] = h->gpa + h->len;
@@ -102,7 +128,8 @@ static void check_all(struct coal *c, const struct model *m)
 			if (win[i][0] < win[i - 1][1])
 				fail_msg("cluster windows overlap at %#llx",
 					 (unsigned long long)win[i][0]);
-		assert_int_equal(st->live_clusters, nwin);
+		if (!cfg->lazy_max)
+			assert_int_equal(st->live_clusters, nwin);
 	}
 	free(win);
 	free(used);
@@ -147,9 +174,14 @@ static void random_buf(struct coal_buf *b, uint64_t cs, uint64_t small_max)
  * The randomized run: mixed batches of maps and unmaps against the model,
  * with all invariants checked as it goes and everything released at the end.
  */
-static void random_run(uint64_t seed, unsigned int cluster_shift,
-		       int split_pct, int fail_ppm, unsigned int rounds)
+static void random_run_cfg(uint64_t seed, unsigned int cluster_shift,
+			   int split_pct, int fail_ppm, unsigned int rounds,
+			   const struct coal_config *extra)
 {
+	struct coal_config cfg = {
+		.cluster_shift = cluster_shift, .max_batch = 16,
+		.ext_bits = 6, .buf_bits = 8,
+	};
 	struct model m = { 0 };
 	struct coal_buf bufs[16];
 	struct coal_ubuf ub[16];
@@ -160,7 +192,13 @@ static void random_run(uint64_t seed, unsigned int cluster_shift,
 	host_reset(seed);
 	H.split_pct = split_pct;
 	H.split_contig_pct = 50;
-	c = coal_new(cluster_shift, 0, 16);
+	if (extra) {
+		cfg.lazy_max = extra->lazy_max;
+		cfg.cache_bytes = extra->cache_bytes;
+		cfg.watermark_bytes = extra->watermark_bytes;
+		cfg.watermark_maps = extra->watermark_maps;
+	}
+	c = coal_new_cfg(&cfg);
 	cs = cluster_shift ? 1ull << cluster_shift : 0;
 	small_max = coal_config(c)->small_max;
 
@@ -181,7 +219,11 @@ static void random_run(uint64_t seed, unsigned int cluster_shift,
 			if (err) {
 				assert_true(fail_ppm || split_pct);
 				assert_true(err < 0);
-				assert_unchanged(c, &s);
+				if (extra)	/* idle ones may be evicted */
+					assert_int_equal(coal_stats(c)->live_buffers,
+							 s.st.live_buffers);
+				else
+					assert_unchanged(c, &s);
 				failures++;
 			} else {
 				for (i = 0; i < n; i++) {
@@ -203,6 +245,7 @@ static void random_run(uint64_t seed, unsigned int cluster_shift,
 			}
 			assert_int_equal(coal_unmap(c, ub, n), 0);
 		}
+		check_host(c);
 		if (r % 97 == 0)
 			check_all(c, &m);
 	}
@@ -230,6 +273,10 @@ static void random_run(uint64_t seed, unsigned int cluster_shift,
 		print_message(" for peak buffers %llu, failed calls %llu\n",
 			      (unsigned long long)st->peak_buffers,
 			      (unsigned long long)failures);
+		if (extra && extra->cache_bytes)
+			assert_true(st->idle_hits > 0 && st->evictions > 0);
+		if (extra && extra->lazy_max)
+			assert_true(st->flushes > 0);
 		if (cluster_shift >= 18 && !split_pct) {
 			/* small, dense buffers must mostly share */
 			assert_true(st->cluster_hits > 4 * st->cluster_misses);
@@ -250,6 +297,12 @@ static void random_run(uint64_t seed, unsigned int cluster_shift,
 	assert_true(H.max_batch_seen <= 16);
 	free(m.b);
 	free(c);
+}
+
+static void random_run(uint64_t seed, unsigned int cluster_shift,
+		       int split_pct, int fail_ppm, unsigned int rounds)
+{
+	random_run_cfg(seed, cluster_shift, split_pct, fail_ppm, rounds, NULL);
 }
 
 /* ---- the tests */
@@ -282,6 +335,23 @@ static void test_random_failures(void **state)
 	random_run(6, 18, 20, 20000, 15000);
 }
 
+static void test_random_lazy_cache(void **state)
+{
+	struct coal_config lazy = { .lazy_max = 7 };
+	struct coal_config cache = { .cache_bytes = 8 * MiB };
+	struct coal_config both = { .lazy_max = 16, .cache_bytes = 4 * MiB,
+				    .watermark_bytes = 64 * MiB,
+				    .watermark_maps = 300 };
+
+	(void)state;
+	/* the same runs with unmaps deferred, mappings kept idle, or both */
+	random_run_cfg(1, 18, 0, 0, 20000, &lazy);
+	random_run_cfg(2, 14, 0, 0, 10000, &cache);
+	random_run_cfg(4, 0, 0, 0, 5000, &both);
+	random_run_cfg(5, 18, 60, 0, 15000, &both);
+	random_run_cfg(6, 18, 20, 20000, 15000, &both);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -289,6 +359,7 @@ int main(void)
 		cmocka_unit_test(test_random_no_clusters),
 		cmocka_unit_test(test_random_segments),
 		cmocka_unit_test(test_random_failures),
+		cmocka_unit_test(test_random_lazy_cache),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 

@@ -183,7 +183,7 @@ def main():
     log = os.path.join(a.logdir, "demo.console.log")
     print("egpu-vm demo: %d MiB through an emulated NVMe disk behind apple-dma-pci "
           "(DART simulator), %s" % (a.mib, why))
-    print("  run 1: apple_dma with 256 KiB clusters (console: %s)%s" % (
+    print("  run 1: apple_dma with its defaults (1 MiB clusters, lazy unmap, idle cache) (console: %s)%s" % (
         log, "\n         host counters live meanwhile: egpu-vm stats --socket " + a.qmp
         if a.qmp else ""), flush=True)
     res = boot(a, accel, log, "", a.qmp)

@@ -19,6 +19,8 @@
 #                          are stored uncompressed, for busybox insmod
 #   /bin/quirkcheck        tests/vm/quirkcheck.c, built like the workload
 #   /bin/quirks.sh         tests/vm/quirks.sh (the quirk steps of /init)
+#   /bin/blkbench          tests/vm/blkbench.c, built like the workload, and
+#   /bin/benchguest.sh     tests/vm/benchguest.sh (make bench's VM steps)
 #   /lib/modules/apple_dma.ko  when given
 #   /lib/modules/NAME.ko   each --ko FILE (e.g. simgpu_test.ko, the GPU test
 #                          driver); /init loads those itself when asked
@@ -72,7 +74,13 @@ if [ ! -x "$qc" ] || [ "$here/quirkcheck.c" -nt "$qc" ]; then
 		die "cannot build quirkcheck ($ccpkg: scripts/deps.sh vm)"
 fi
 
-inputs=("$here/init" "$here/mkinitramfs.sh" "$here/mkcpio.py" "$busybox" "$wl" "$qc" "$here/quirks.sh" "$mods/modules.dep" ${ko:+"$ko"} "${extra_kos[@]}")
+bb=$outdir/blkbench-$arch
+if [ ! -x "$bb" ] || [ "$here/blkbench.c" -nt "$bb" ]; then
+	"$cc" -static -O2 -Wall -Wextra -Werror -pthread -o "$bb" "$here/blkbench.c" ||
+		die "cannot build blkbench ($ccpkg: scripts/deps.sh vm)"
+fi
+
+inputs=("$here/init" "$bb" "$here/benchguest.sh" "$here/mkinitramfs.sh" "$here/mkcpio.py" "$busybox" "$wl" "$qc" "$here/quirks.sh" "$mods/modules.dep" ${ko:+"$ko"} "${extra_kos[@]}")
 fresh=1
 [ -f "$out" ] || fresh=0
 for f in "${inputs[@]}"; do [ "$f" -nt "$out" ] && fresh=0; done
@@ -131,6 +139,9 @@ cp "$wl" "$stage/bin/workload"
 cp "$qc" "$stage/bin/quirkcheck"
 cp "$here/quirks.sh" "$stage/bin/quirks.sh"
 chmod 755 "$stage/bin/quirks.sh"
+cp "$bb" "$stage/bin/blkbench"
+cp "$here/benchguest.sh" "$stage/bin/benchguest.sh"
+chmod 755 "$stage/bin/benchguest.sh"
 cp "$here/init" "$stage/init"
 chmod 755 "$stage/init"
 for m in "${order[@]:0:$nbase}"; do

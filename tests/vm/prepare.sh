@@ -88,6 +88,10 @@ if [ "$arch" = amd64 ] && [ "$series" = stable ]; then
 	hostile_ko=$("$repo/guest/build.sh" --module adma_hostile --print-ko amd64) ||
 		die "guest/build.sh --module adma_hostile --print-ko amd64 failed"
 	bbopt+=(--ko "$hostile_ko")
+	# dma_map+unmap pair cost, for make bench (tests/vm/bench.py)
+	db_ko=$("$repo/guest/build.sh" --module dmabench --print-ko amd64) ||
+		die "guest/build.sh --module dmabench --print-ko amd64 failed"
+	bbopt+=(--ko "$db_ko")
 fi
 
 # the self-test of apple_dma's DMA API promises, for the selftest* scenarios

@@ -332,7 +332,7 @@ SCENARIOS.update({
                                         "sync:end"],
                           timeout=120, check=check_takeover_fail),
     "drop": dict(title="lost doorbells (drop-ppm): unmaps resent, rmmod leaves 0 host maps",
-                 adma="drop-ppm=20000,seed=9",
+                 adma="drop-ppm=20000,seed=9", admaargs="strict=1",  # a doorbell per unmap
                  wl="-n drop -m 64 -t 2 -w mixed -k -s 49",
                  steps=["wl", "sync:end", "unload", "sync:unloaded"],
                  timeout=120, check=check_drop),

@@ -25,6 +25,8 @@ As a command (for trying things by hand):
           [--gpu simgpu [--gpu-opts vram-size=...] [--gpurun "mib=64 flr_at=32"]]
 """
 import argparse
+import base64
+import gzip
 import os
 import queue
 import shutil
@@ -83,6 +85,11 @@ class Result:
         self.host_errors = []     # QMP failures and the like
         self.console_errors = []  # kernel trouble lines
         self.io_errors = 0        # "I/O error" lines from the block layer
+        self.other = []           # (word, rest) of every other "@@" line
+        self.traces = {}          # dev -> trace file bytes ("@@TRACE", trace-dump)
+        self.trace_info = {}      # dev -> its "@@TRACE begin" dict
+        self.trace_runs = []      # (begin dict, bytes or None) of every dump, in order
+        self._trace_b64 = []
         self.log = None
 
     def total(self, name=None):
@@ -329,6 +336,32 @@ class Vm:
         elif word == "DONE":
             res.done_status = parse_kv(rest).get("status")
             res.reason = "done"
+        elif word in ("TRACE", "TRACE64"):
+            self._trace_line(res, word, rest)
+        else:
+            res.other.append((word, rest))
+
+    @staticmethod
+    def _trace_line(res, word, rest):
+        """A DMA API trace (tests/vm/init trace-dump): gzip + base64 on
+        "@@TRACE64" lines between "@@TRACE begin dev=D ..." and "@@TRACE end"."""
+        if word == "TRACE64":
+            res._trace_b64.append(rest.strip())
+            return
+        what, _, kv = rest.partition(" ")
+        info = parse_kv(kv)
+        dev = str(info.get("dev", "?"))
+        if what == "begin":
+            res._trace_b64 = []
+            res.trace_info[dev] = info
+        elif what == "end":
+            data = None
+            try:
+                data = res.traces[dev] = gzip.decompress(base64.b64decode("".join(res._trace_b64)))
+            except (ValueError, OSError, EOFError) as e:
+                res.host_errors.append("trace of %s: %s" % (dev, e))
+            res.trace_runs.append((res.trace_info.get(dev, {}), data))
+            res._trace_b64 = []
 
 
 TCG = ("-accel", "tcg,thread=multi", "-cpu", "max")
@@ -406,6 +439,8 @@ def main():
     ap.add_argument("--gpu-opts", default="", help="more egpu-pci options")
     ap.add_argument("--gpurun", default="mib=64 flr_at=32", help="what the gpu step runs")
     ap.add_argument("--quiet", action="store_true")
+    ap.add_argument("--trace-dir", default=None,
+                    help="write each DMA API trace (step trace-dump) to DIR/DEV.trace")
     a = ap.parse_args()
     vm = Vm(a.qemu, a.kernel, a.initrd, a.log, adma=None if a.no_adma else a.adma,
             steps=[s for s in a.steps.split(",") if s], wl=a.wl, admaargs=a.admaargs,
@@ -417,6 +452,12 @@ def main():
         print("host stats at %s: %s" % (tag, res.hstats[tag]))
     for tag in res.gpustats:
         print("egpu-pci stats at %s: %s" % (tag, res.gpustats[tag]))
+    for dev, data in res.traces.items():
+        if a.trace_dir:
+            os.makedirs(a.trace_dir, exist_ok=True)
+            with open(os.path.join(a.trace_dir, dev + ".trace"), "wb") as f:
+                f.write(data)
+        print("trace of %s: %d bytes %s" % (dev, len(data), res.trace_info.get(dev)))
     for e in res.console_errors + res.host_errors + res.fails:
         print("problem: " + e)
     sys.exit(0 if res.ok() else 1)

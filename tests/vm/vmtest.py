@@ -68,6 +68,19 @@ on the host's stats read over QMP:
   ahci, xhci  apple-dma-pci manages an ich9-ahci (SATA disk) / a qemu-xhci
      (usb-storage disk) instead of the NVMe disk: the workload on /dev/sda
      verified, 0 faults, stats agree, rmmod leaves no mapping
+  lazy  default apple_dma parameters (lazy unmap, idle cache) against strict=1
+     on the same workload (two boots): fewer doorbells per 1000 DMA calls,
+     idle hits, verified, rmmod with the cache full leaves no mapping;
+     strict  nothing deferred or idle, host live maps = guest in-use maps;
+     pressure  tiny host limits with the cache on: idle mappings evicted,
+     no refusal, verified;  lazy-nocache  lazy unmap alone vs strict=1;
+     drop-lazy  lost doorbells with batched unmaps: resent, none left;
+     smp  4 threads, 2 vCPUs: no unmap rung under the coalescer lock vs
+     flush_unlocked=0, interrupts-off holds printed (tests/vm/scen_perf.py)
+  trace  the DMA API recorder (debugfs apple_dma/<dev>/trace_ctl): a whole
+     trace of a workload decoded from the console and well formed; a
+     64-record one drops and counts the calls that do not fit
+     (tests/vm/scen_trace.py)
   *-bpo  a scenario on the -backports kernel (bookworm: 6.12) instead of the
      release's: a-bpo, gpu-bpo, gpu-arm64-bpo (and quirks-arm64-bpo)
 
@@ -102,6 +115,8 @@ import vm  # noqa: E402
 from vmcheck import *  # noqa: E402,F401,F403
 import scen_guest  # noqa: E402
 import scen_life  # noqa: E402
+import scen_perf  # noqa: E402
+import scen_trace  # noqa: E402
 
 SCENARIOS = {
     "a": dict(title="256 MiB written, caches dropped, read back, 0 faults",
@@ -159,6 +174,8 @@ for _base in ("a", "gpu", "gpu-arm64"):
                                      title=SCENARIOS[_base]["title"] + " [backports kernel]")
 SCENARIOS.update(scen_guest.SCENARIOS)
 SCENARIOS.update(scen_life.SCENARIOS)
+SCENARIOS.update(scen_perf.SCENARIOS)
+SCENARIOS.update(scen_trace.SCENARIOS)
 
 
 def guest(args, arch, series="stable"):

@@ -1,0 +1,460 @@
+#!/usr/bin/env python3
+"""bench.py - the VM benchmarks of `make bench`: every target of issue 11
+measured side by side in one run, printed as one table.
+
+    bench.py --qemu Q --kernel K --initrd I [--logdir D] [--core-output F]...
+             [--only BOOT,...] [--main-args "k=v ..."] [--verbose]
+
+Boots the amd64 test guest (tests/vm/vm.py) a few times under the DART
+simulator; each boot is one configuration, and the baselines come from the
+same run:
+
+  main         2 vCPUs, two NVMe disks: "adma" behind apple_dma (module
+               defaults: lazy unmap, idle cache; --main-args adds
+               parameters) and "direct" without it. Each measurement runs on
+               both (tests/vm/benchguest.sh), ROUNDS times, in turn: the
+               workload (tests/vm/workload.c, 64 MiB, 2 threads; direct
+               disk first), then, interleaved I/O by I/O so a busy host
+               slows both alike (tests/vm/blkbench.c, fio's parameters; fio
+               itself is not in the initramfs): 1 MiB sequential O_DIRECT
+               writes + reads with 1 thread and with 2 (the SMP case), QD1
+               4 KiB O_DIRECT random reads; and the dma_map+unmap pair cost
+               (tests/vm/dmabench). Figures: the median of the rounds (a
+               pair's cost: the least).
+  percall      apple_dma with cluster_kb=0 strict=1: one host mapping per
+               buffer, each unmap sent at once - the baseline of the
+               doorbell and mapping counts; the same workload.
+  nocache      the defaults with cache_kb=0 (idle cache off); the workload.
+  tiny         the defaults (cache on) under host limits of 4x the nocache
+               run's peaks (apple-dma-pci max-bytes/max-maps): refusals,
+               evictions, peak bytes against the watermark.
+  gpu, gpu-percall  the simulated GPU (scenario gpu's simgpu_test run), with
+               the defaults and with cluster_kb=0 strict=1.
+
+Doorbells per 1000 DMA API calls: doorbells / dma_calls from apple_dma's
+debugfs stats (a call: one buffer or scatterlist entry mapped or unmapped);
+where the module has no dma_calls, 2 * buffers_mapped - live_buffers
+(deltas), and the row says so. --core-output F: the output of
+build/bench/bench_core (or another tool) whose "target ...: met|NOT met"
+lines join the table. Console logs go to LOGDIR (build/bench). Exits 0 when
+every boot ran and measured (a target not met is reported, not an error).
+"""
+import argparse
+import os
+import re
+import sys
+import textwrap
+import time
+
+sys.dont_write_bytecode = True   # no __pycache__ in the source tree
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import vm  # noqa: E402
+
+MiB = 1 << 20
+WL = "64:2"            # the NVMe workload: MiB, threads
+PAIRS = 2000           # dmabench pairs per shape and mode
+LAT_N, LAT_RANGE = 3000, 64
+SEQ_MIB = 128
+ROUNDS = 5             # block measurements: median of this many, interleaved
+GPURUN = "mib=256 seed=21 flr_at=128"   # scenario gpu's run
+PERCALL = "cluster_kb=0 strict=1"
+DISK2 = ["-drive", "file=@DISK2@,if=none,id=d1,format=raw,cache=unsafe",
+         "-device", "nvme,id=nvme1,serial=direct,drive=d1"]
+SHAPES = ("4k", "64k", "1m", "sg")
+LOCK_KEYS = re.compile(r"irq|lock|contend|spin|wait")
+
+
+def median(xs):
+    xs = sorted(xs)
+    n = len(xs)
+    return None if not n else (xs[n // 2] if n % 2 else (xs[n // 2 - 1] + xs[n // 2]) / 2)
+
+
+class Measured:
+    """What the @@BSTAT/@@RESULT lines of one boot said, by label.
+
+    A label measured in several rounds (the same step again) has its
+    results' numbers as the median of the rounds (ns_per_pair: the least)
+    and its stats deltas summed;
+    after[label] is the last round's stats.
+    """
+
+    def __init__(self, res):
+        self.before, self.after, self.results = {}, {}, {}
+        self.rounds = {}   # label -> [(before, after)]
+        runs = {}
+        for word, rest in res.other:
+            if word != "BSTAT":
+                continue
+            label, _, rest = rest.partition(" ")
+            when, _, kv = rest.partition(" ")
+            kv = vm.parse_kv(kv)
+            if when == "before":
+                self.rounds.setdefault(label, []).append((kv, None))
+            elif self.rounds.get(label):
+                self.rounds[label][-1] = (self.rounds[label][-1][0], kv)
+                self.after[label] = kv
+        for r in res.results:
+            if "label" in r:
+                runs.setdefault(r["label"], []).append(r)
+        for label, rs in runs.items():
+            out = dict(rs[-1])
+            for k in out:
+                try:
+                    vals = [float(r[k]) for r in rs if k in r]
+                except (TypeError, ValueError):
+                    continue
+                # a pair's cost: the least of the rounds (interference
+                # from the busy host only ever adds)
+                out[k] = min(vals) if k == "ns_per_pair" else median(vals)
+            out["rounds"] = len(rs)
+            self.results[label] = out
+
+    def delta(self, label, key):
+        total = None
+        for b, a in self.rounds.get(label, []):
+            a, b = a or {}, b or {}
+            if not (isinstance(a.get(key), int) and isinstance(b.get(key), int)):
+                return None
+            total = (total or 0) + a[key] - b[key]
+        return total
+
+    def calls(self, label):
+        """DMA API calls in LABEL, and how they were counted."""
+        d = self.delta(label, "dma_calls")
+        if d is not None:
+            return d, "dma_calls"
+        m, live = self.delta(label, "buffers_mapped"), self.delta(label, "live_buffers")
+        if m is None or live is None:
+            return None, "?"
+        return 2 * m - live, "2*buffers_mapped-live_buffers"
+
+
+def per_1000(doorbells, calls):
+    if doorbells is None or not calls:
+        return None
+    return 1000.0 * doorbells / calls
+
+
+class Table:
+    def __init__(self):
+        self.rows = []   # (target, figure, baseline, ratio, verdict)
+        self.notes = []
+
+    def add(self, target, figure, baseline="", ratio="", verdict="info"):
+        self.rows.append((target, figure, baseline, ratio, verdict))
+
+    def check(self, target, figure_txt, baseline_txt, ratio, ok, absolute=False):
+        """A row with a target: ratio is a number or None (not measured).
+        absolute: the target is on the figure alone (ok None: no figure)."""
+        if absolute:
+            self.add(target, figure_txt, baseline_txt, "?" if ratio is None else "%.2fx" % ratio,
+                     "NOT MEASURED" if ok is None else ("met" if ok else "NOT met"))
+        elif ratio is None:
+            self.add(target, figure_txt, baseline_txt, "?", "NOT MEASURED")
+        else:
+            self.add(target, figure_txt, baseline_txt, "%.2fx" % ratio,
+                     "met" if ok else "NOT met")
+
+    def section(self, title):
+        self.rows.append(title)
+
+    def print(self, out=sys.stdout):
+        """Columns of fixed width; a long cell wraps onto more lines."""
+        head = ("target", "figure", "baseline (same run)", "ratio", "met?")
+        w = (46, 34, 30, 9, 12)
+        line = "  ".join("%-*s" % (w[i], head[i]) for i in range(5)).rstrip()
+        print(line, file=out)
+        print("=" * len(line), file=out)
+        for r in self.rows:
+            if isinstance(r, str):
+                print("-- %s " % r + "-" * max(0, len(line) - len(r) - 4), file=out)
+                continue
+            cells = [textwrap.wrap(str(c), w[i]) or [""] for i, c in enumerate(r)]
+            for k in range(max(len(c) for c in cells)):
+                print("  ".join("%-*s" % (w[i], cells[i][k] if k < len(cells[i]) else "")
+                                for i in range(5)).rstrip(), file=out)
+        for n in self.notes:
+            print(textwrap.fill("note: " + n, len(line), subsequent_indent="      "), file=out)
+
+
+def fmt(v, unit="", prec=1):
+    return "?" if v is None else ("%.*f%s" % (prec, v, unit))
+
+
+def ratio(a, b):
+    return a / b if isinstance(a, (int, float)) and isinstance(b, (int, float)) and b else None
+
+
+class Bench:
+    def __init__(self, args):
+        self.a = args
+        # KVM when it boots this guest, else TCG (EGPU_ACCEL=tcg|kvm forces)
+        # (the probe's answer is kept beside vmtest's: build/vm)
+        probe_dir = os.path.join(os.path.dirname(os.path.abspath(args.logdir)), "vm")
+        self.accel, self.accel_why = vm.choose_accel(args.qemu, args.kernel, args.initrd,
+                                                     probe_dir)
+        self.boots = {}
+        self.failures = []
+
+    def boot(self, name, timeout=900, **kw):
+        if self.a.only and name not in self.a.only:
+            return None
+        log = os.path.join(self.a.logdir, name + ".console.log")
+        kw.setdefault("adma", "")   # apple-dma-pci manages nvme0 (or the GPU)
+        v = vm.Vm(self.a.qemu, self.a.kernel, self.a.initrd, log, echo=self.a.verbose,
+                  accel=self.accel, **kw)
+        t0 = time.monotonic()
+        res = v.run(timeout)
+        print("bench: boot %-12s %s in %.0f s (log %s)" % (name, res.reason,
+              time.monotonic() - t0, log), flush=True)
+        problems = res.fails + res.console_errors + res.host_errors
+        if not res.ok() or problems:
+            self.failures.append("%s: reason=%s status=%s %s" % (name, res.reason,
+                                 res.done_status, "; ".join(problems[:5])))
+        m = Measured(res)
+        m.res = res
+        self.boots[name] = m
+        return m
+
+    def run(self):
+        a = self.a
+        wl_steps = ["bench:wlm:" + WL] * ROUNDS
+        self.boot("percall", admaargs=PERCALL, steps=wl_steps)
+        nocache = self.boot("nocache", admaargs="cache_kb=0", steps=wl_steps)
+        # tiny limits: 4x the peaks the cache-off run needed
+        tiny_bytes, tiny_maps = 32 * MiB, 512
+        if nocache is not None:
+            after = nocache.after.get("wl%s-managed" % WL.split(":")[1], {})
+            pb, pm = after.get("peak_mapped_bytes"), after.get("peak_host_maps")
+            if isinstance(pb, int) and isinstance(pm, int) and pb and pm:
+                tiny_bytes = -(-4 * pb // (16 << 10)) * (16 << 10)
+                tiny_maps = max(64, 4 * pm)
+        self.tiny = (tiny_bytes, tiny_maps)
+        self.boot("tiny", adma="max-bytes=%d,max-maps=%d" % self.tiny, steps=wl_steps)
+        rounds = ["bench:wl:" + WL, "bench:seq:%d:1" % SEQ_MIB,
+                  "bench:lat:%d:%d" % (LAT_N, LAT_RANGE), "bench:seq:%d:2" % SEQ_MIB,
+                  "bench:pairs:%d" % PAIRS]
+        self.boot("main", smp=2, qemu_extra=DISK2, steps=rounds * ROUNDS,
+                  admaargs=a.main_args)
+        gpu = dict(backend="simgpu", opts="")
+        for name, args in (("gpu", ""), ("gpu-percall", PERCALL)):
+            self.boot(name, gpu=gpu, gpurun=GPURUN, admaargs=args,
+                      steps=["sync:before", "gpu", "sleep:1", "sync:after"])
+        return self.table()
+
+    # ---- the table -------------------------------------------------------
+
+    def table(self):
+        t = Table()
+        b = self.boots
+        wl = "wl%s-managed" % WL.split(":")[1]
+        t.section("VM: doorbells, host mappings")
+        self.doorbell_rows(t, b, wl)
+        self.mapping_rows(t, b, wl)
+        self.tiny_rows(t, b.get("tiny"), wl)
+        main = b.get("main")
+        if main is not None:
+            t.section("VM: apple_dma vs a disk without it, same VM, interleaved")
+            self.latency_rows(t, main)
+            self.throughput_rows(t, main)
+            t.section("VM: dma_map+unmap pair cost (dmabench), vs dma-direct")
+            self.pair_rows(t, main)
+        for f in self.a.core_output or ():
+            t.section("host tools (%s)" % os.path.basename(f))
+            self.tool_rows(t, f)
+        t.notes.append("accelerator: %s; the 'direct' disk is a second emulated NVMe in the "
+                       "same VM without apple_dma" % self.accel_why)
+        t.notes.append("block I/O: blkbench (tests/vm/blkbench.c) with fio's parameters "
+                       "(randread bs=4k iodepth=1 direct=1; read/write bs=1m direct=1), "
+                       "fio itself is not in the initramfs")
+        return t
+
+    def doorbell_rows(self, t, b, wl):
+        for what, fig_boot, base_boot, lab in (
+                ("NVMe workload", "main", "percall", wl),
+                ("simulated GPU (scenario gpu's run)", "gpu", "gpu-percall", None)):
+            vals = []
+            for name in (fig_boot, base_boot):
+                m = b.get(name)
+                if m is None:
+                    vals.append((None, "?"))
+                    continue
+                if lab is None:   # the gpu boots: the two sync points
+                    g0, g1 = m.res.gstats.get("before", {}), m.res.gstats.get("after", {})
+                    m.rounds["gpu"], m.after["gpu"] = [(g0, g1)], g1
+                calls, how = m.calls(lab or "gpu")
+                vals.append((per_1000(m.delta(lab or "gpu", "doorbells"), calls), how))
+            (fig, how), (base, _) = vals
+            t.check("<= 20 doorbells / 1000 DMA calls, " + what,
+                    fmt(fig, "", 1), fmt(base, " (%s)" % PERCALL, 1),
+                    ratio(fig, base), None if fig is None else fig <= 20, absolute=True)
+            if how not in ("dma_calls", "?"):
+                t.notes.append("%s: calls counted as %s (no dma_calls stat)" % (what, how))
+
+    def mapping_rows(self, t, b, wl):
+        def peaks(name):
+            # after the first round: the main boot goes on with other things
+            m = b.get(name)
+            r = m.rounds.get(wl) if m else None
+            s = (r[0][1] or {}) if r else {}
+            return s.get("peak_host_maps"), s.get("peak_mapped_bytes")
+        pc_maps, pc_bytes = peaks("percall")
+        nc_maps, nc_bytes = peaks("nocache")
+        on_maps, on_bytes = peaks("main")
+        r = ratio(pc_maps, nc_maps)
+        t.check(">= 25x fewer peak host mappings (cache off)", "%s maps" % fmt(nc_maps, "", 0),
+                "%s maps (one per buffer)" % fmt(pc_maps, "", 0), r, r is not None and r >= 25)
+        r = ratio(nc_bytes, pc_bytes)
+        t.check("peak mapped bytes <= 2x one-per-buffer (cache off)", fmt(nc_bytes and nc_bytes / MiB, " MiB", 2),
+                fmt(pc_bytes and pc_bytes / MiB, " MiB", 2), r, r is not None and r <= 2)
+        t.add("  the same with the idle cache on (beside)", "%s maps, %s" % (
+              on_maps, fmt(on_bytes and on_bytes / MiB, " MiB", 2)),
+              "%s maps, %s" % (pc_maps, fmt(pc_bytes and pc_bytes / MiB, " MiB", 2)),
+              fmt(ratio(pc_maps, on_maps), "x", 1))
+
+    def tiny_rows(self, t, m, wl):
+        if m is None:
+            t.add("tiny host limits, cache on", "?", "", "?", "NOT MEASURED")
+            return
+        lim_bytes, lim_maps = self.tiny
+        s = m.after.get(wl, {})
+        refusals = m.delta(wl, "refusals")
+        ev = m.delta(wl, "evictions")
+        wm = s.get("watermark_bytes")
+        wm_how = "watermark_bytes"
+        if not isinstance(wm, int):
+            pct = 50   # apple_dma's default watermark_pct
+            wm, wm_how = lim_bytes * pct // 100, "%d%% of max-bytes" % pct
+        peak = s.get("peak_mapped_bytes")
+        lim = "max-bytes=%.1f MiB max-maps=%d" % (lim_bytes / MiB, lim_maps)
+        # the host's own count, over the whole boot (QMP at the last sync)
+        host = m.res.hstats.get("done", {}).get("refusals")
+        if refusals is not None and isinstance(host, int):
+            refusals = max(refusals, host)
+        t.add("tiny limits (%s): 0 refusals" % lim, "%s (host: %s)" % (refusals, host), "0",
+              "", "met" if refusals == 0 else ("NOT met" if refusals else "NOT MEASURED"))
+        t.add("tiny limits: idle mappings evicted (> 0)", str(ev), "", "",
+              "met" if isinstance(ev, int) and ev > 0 else ("NOT MEASURED" if ev is None else "NOT met"))
+        r = ratio(peak, wm)
+        t.check("tiny limits: peak live bytes <= watermark", fmt(peak and peak / MiB, " MiB", 2),
+                fmt(wm / MiB, " MiB (%s)" % wm_how, 2), r, r is not None and r <= 1)
+
+    def latency_rows(self, t, m):
+        d, g = m.results.get("lat-direct", {}), m.results.get("lat-managed", {})
+        for key, target in (("mean_us", 1.5), ("p50_us", None), ("p99_us", None)):
+            fd, fg = d.get(key), g.get(key)
+            fd = float(fd) if fd is not None else None
+            fg = float(fg) if fg is not None else None
+            r = ratio(fg, fd)
+            name = "4 KiB QD1 O_DIRECT read latency, %s" % key.replace("_us", "")
+            if target:
+                t.check(name + " <= 1.5x", fmt(fg, " us", 1), fmt(fd, " us (direct)", 1),
+                        r, r is not None and r <= target)
+            else:
+                t.add(name, fmt(fg, " us", 1), fmt(fd, " us (direct)", 1), fmt(r, "x", 2))
+
+    def throughput_rows(self, t, m):
+        wlt = WL.split(":")[1]
+        for lab, keys, what in (
+                ("seq1", ("write_mib_s", "read_mib_s"), "1 MiB sequential O_DIRECT"),
+                ("wl" + wlt, ("write_mib_s", "read_mib_s"), "workload.c (%s MiB, %s threads)" % tuple(WL.split(":"))),
+                ("seq2", ("write_mib_s", "read_mib_s"), "SMP: 2 vCPUs, 2 threads, 1 MiB O_DIRECT")):
+            d, g = m.results.get(lab + "-direct", {}), m.results.get(lab + "-managed", {})
+            for k in keys:
+                fd = float(d[k]) if k in d else None
+                fg = float(g[k]) if k in g else None
+                r = ratio(fg, fd)
+                t.check("%s %s >= 0.9x" % (what, k.split("_")[0]), fmt(fg, " MiB/s"),
+                        fmt(fd, " MiB/s (direct)"), r, r is not None and r >= 0.9)
+        lab = "seq2-managed"
+        calls, _ = m.calls(lab)
+        t.add("SMP: doorbells / 1000 calls (2 threads)",
+              fmt(per_1000(m.delta(lab, "doorbells"), calls)), "", "", "info")
+        a = m.after.get(lab, {})
+        extra = ["%s=%s" % (k, m.delta(lab, k)) for k in sorted(a)
+                 if LOCK_KEYS.search(k) and m.delta(lab, k)]
+        if not extra:
+            t.add("SMP: IRQ-off / lock stats (deltas)", "(none, or all 0)", "", "", "info")
+        for i in range(0, len(extra), 3):
+            t.add("SMP: IRQ-off / lock stats (deltas)" if i == 0 else "",
+                  " ".join(extra[i:i + 3]), "", "", "info")
+
+    def pair_rows(self, t, m):
+        for shape in SHAPES:
+            for mode in ("cached", "miss"):
+                d = m.results.get("pair-direct-%s-%s" % (shape, mode), {})
+                lab = "pair-managed-%s-%s" % (shape, mode)
+                g = m.results.get(lab, {})
+                fd, fg = d.get("ns_per_pair"), g.get("ns_per_pair")
+                n = g.get("pairs")
+                db = m.delta(lab, "doorbells")
+                dpp = db / n / g["rounds"] if isinstance(db, int) and n else None
+                r = ratio(fg, fd)
+                name = "pair %s %s" % ("64 x 4 KiB sg" if shape == "sg" else shape, mode)
+                fig = "%s, %s doorbells/pair" % (fmt(fg, " ns", 0), fmt(dpp, "", 3))
+                if mode == "cached":
+                    t.check(name + ": 0 doorbells, <= 4x direct", fig, fmt(fd, " ns (direct)", 0),
+                            r, r is not None and r <= 4 and db == 0)
+                else:
+                    t.add(name, fig, fmt(fd, " ns (direct)", 0), fmt(r, "x", 1))
+
+    def tool_rows(self, t, path):
+        """'target ...: [figure:] met|NOT met' lines of other benchmarks'
+        output (bench_core, the trace replay), under the replay's label."""
+        try:
+            with open(path) as f:
+                lines = f.read().splitlines()
+        except OSError as e:
+            t.add(os.path.basename(path), "?", "", "", "NOT MEASURED (%s)" % e.strerror)
+            return
+        label, common = "bench_core", None
+        for ln in lines:
+            ml = re.match(r"== replay (\S+?):? ", ln)
+            if ml:
+                label = "replay " + os.path.basename(ml.group(1)).replace(".trace.xz", "")
+                if "tiny host limits" in ln:
+                    label += " (tiny limits)"
+            mt = re.match(r"\s*target (.*?):\s*(?:(.*):\s*)?(met|not met)\s*$", ln, re.I)
+            if mt:
+                t.add("%s [%s]" % (mt.group(1), label), mt.group(2) or "(above)", "", "",
+                      "met" if mt.group(3).lower() == "met" else "NOT met")
+            mc = re.match(r"\s*common: .*?\s+([0-9.]+) ms", ln)
+            mw = re.match(r"\s*worst search.*?\s+([0-9.]+) ms", ln)
+            if mc:
+                common = float(mc.group(1))
+            if mw:
+                w = float(mw.group(1))
+                t.add("host core worst doorbell (1024 refused, fragmented) [bench_core]",
+                      "%.3f ms" % w, fmt(common, " ms (common case)", 3), fmt(ratio(w, common), "x", 1))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--qemu", required=True)
+    ap.add_argument("--kernel", required=True)
+    ap.add_argument("--initrd", required=True)
+    ap.add_argument("--logdir", default="build/bench")
+    ap.add_argument("--core-output", action="append")
+    ap.add_argument("--only", type=lambda s: set(s.split(",")), default=None,
+                    help="boots to run (main, percall, nocache, tiny, gpu, gpu-percall)")
+    ap.add_argument("--main-args", default="", help="apple_dma parameters of the main boot")
+    ap.add_argument("--verbose", action="store_true")
+    a = ap.parse_args()
+    os.makedirs(a.logdir, exist_ok=True)
+    t0 = time.monotonic()
+    b = Bench(a)
+    table = b.run()
+    print("\nissue 11 targets, measured %s on %s (%d cores), %s; %.0f s of VMs\n" % (
+          time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), os.uname().nodename,
+          os.cpu_count(), b.accel_why, time.monotonic() - t0))
+    table.print()
+    with open(os.path.join(a.logdir, "table.txt"), "w") as f:
+        table.print(f)
+    for fl in b.failures:
+        print("bench: FAILED boot " + fl)
+    sys.exit(1 if b.failures else 0)
+
+
+if __name__ == "__main__":
+    main()
