@@ -25,9 +25,13 @@ same run:
                buffer, each unmap sent at once - the baseline of the
                doorbell and mapping counts; the same workload.
   nocache      the defaults with cache_kb=0 (idle cache off); the workload.
-  tiny         the defaults (cache on) under host limits of 4x the nocache
-               run's peaks (apple-dma-pci max-bytes/max-maps): refusals,
-               evictions, peak bytes against the watermark.
+  tiny         the defaults (cache on) under host limits of twice the
+               nocache run's peaks (apple-dma-pci max-bytes/max-maps), so
+               the watermark (50 %) is the cache-off peak and the idle cache
+               (64 MiB) does not fit under it: refusals, evictions, and peak
+               bytes <= max(watermark, cache-off peak) - idle mappings never
+               push live bytes above the watermark (the issue's wording;
+               mappings in use or with their unmap deferred may).
   gpu, gpu-percall  the simulated GPU (scenario gpu's simgpu_test run), with
                the defaults and with cluster_kb=0 strict=1.
 
@@ -222,15 +226,17 @@ class Bench:
         wl_steps = ["bench:wlm:" + WL] * ROUNDS
         self.boot("percall", admaargs=PERCALL, steps=wl_steps)
         nocache = self.boot("nocache", admaargs="cache_kb=0", steps=wl_steps)
-        # tiny limits: 4x the peaks the cache-off run needed
+        # tiny limits: twice the peaks the cache-off run needed
         tiny_bytes, tiny_maps = 32 * MiB, 512
+        pb = None
         if nocache is not None:
             after = nocache.after.get("wl%s-managed" % WL.split(":")[1], {})
             pb, pm = after.get("peak_mapped_bytes"), after.get("peak_host_maps")
             if isinstance(pb, int) and isinstance(pm, int) and pb and pm:
-                tiny_bytes = -(-4 * pb // (16 << 10)) * (16 << 10)
-                tiny_maps = max(64, 4 * pm)
+                tiny_bytes = -(-2 * pb // (16 << 10)) * (16 << 10)
+                tiny_maps = max(64, 2 * pm)
         self.tiny = (tiny_bytes, tiny_maps)
+        self.nocache_peak = pb if isinstance(pb, int) else None
         self.boot("tiny", adma="max-bytes=%d,max-maps=%d" % self.tiny, steps=wl_steps)
         rounds = ["bench:wl:" + WL, "bench:seq:%d:1" % SEQ_MIB,
                   "bench:lat:%d:%d" % (LAT_N, LAT_RANGE), "bench:seq:%d:2" % SEQ_MIB,
@@ -293,22 +299,23 @@ class Bench:
                 t.notes.append("%s: calls counted as %s (no dma_calls stat)" % (what, how))
 
     def mapping_rows(self, t, b, wl):
-        def peaks(name):
-            # after the first round: the main boot goes on with other things
+        def peaks(name, first=False):
+            # percall, nocache: the whole boot (every round the same
+            # workload); main: after its first round (it goes on with others)
             m = b.get(name)
             r = m.rounds.get(wl) if m else None
-            s = (r[0][1] or {}) if r else {}
+            s = (r[0 if first else -1][1] or {}) if r else {}
             return s.get("peak_host_maps"), s.get("peak_mapped_bytes")
         pc_maps, pc_bytes = peaks("percall")
         nc_maps, nc_bytes = peaks("nocache")
-        on_maps, on_bytes = peaks("main")
+        on_maps, on_bytes = peaks("main", first=True)
         r = ratio(pc_maps, nc_maps)
         t.check(">= 25x fewer peak host mappings (cache off)", "%s maps" % fmt(nc_maps, "", 0),
                 "%s maps (one per buffer)" % fmt(pc_maps, "", 0), r, r is not None and r >= 25)
         r = ratio(nc_bytes, pc_bytes)
         t.check("peak mapped bytes <= 2x one-per-buffer (cache off)", fmt(nc_bytes and nc_bytes / MiB, " MiB", 2),
                 fmt(pc_bytes and pc_bytes / MiB, " MiB", 2), r, r is not None and r <= 2)
-        t.add("  the same with the idle cache on (beside)", "%s maps, %s" % (
+        t.add("  the same with the idle cache on (beside; main boot, first round)", "%s maps, %s" % (
               on_maps, fmt(on_bytes and on_bytes / MiB, " MiB", 2)),
               "%s maps, %s" % (pc_maps, fmt(pc_bytes and pc_bytes / MiB, " MiB", 2)),
               fmt(ratio(pc_maps, on_maps), "x", 1))
@@ -336,9 +343,13 @@ class Bench:
               "", "met" if refusals == 0 else ("NOT met" if refusals else "NOT MEASURED"))
         t.add("tiny limits: idle mappings evicted (> 0)", str(ev), "", "",
               "met" if isinstance(ev, int) and ev > 0 else ("NOT MEASURED" if ev is None else "NOT met"))
-        r = ratio(peak, wm)
-        t.check("tiny limits: peak live bytes <= watermark", fmt(peak and peak / MiB, " MiB", 2),
-                fmt(wm / MiB, " MiB (%s)" % wm_how, 2), r, r is not None and r <= 1)
+        top = max(wm, self.nocache_peak or 0)
+        r = ratio(peak, top)
+        t.check("tiny limits: peak live bytes <= max(watermark, cache-off peak)",
+                fmt(peak and peak / MiB, " MiB", 2),
+                "%s (%s), %s (cache off)" % (fmt(wm / MiB, " MiB", 2), wm_how,
+                                             fmt((self.nocache_peak or 0) / MiB, " MiB", 2)),
+                r, r is not None and r <= 1)
 
     def latency_rows(self, t, m):
         d, g = m.results.get("lat-direct", {}), m.results.get("lat-managed", {})
