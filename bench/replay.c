@@ -39,9 +39,10 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: replay [options] TRACE...   (TRACE: a file, or - for stdin)\n"
-		"  --cluster-kb N     our cluster size (default: the trace's)\n"
-		"  --small-kb N       buffers up to N KiB share clusters (default: the trace's)\n"
+		"  --cluster-kb N     our cluster size (default 1024, the module's)\n"
+		"  --small-kb N       buffers up to N KiB share clusters (default 512)\n"
 		"  --lazy-max N       unmaps deferred per doorbell (default 64)\n"
+		"  --lazy-kb N        ... or until they map N KiB (default 8192)\n"
 		"  --lazy-us N        flush timer, microseconds (default 1000)\n"
 		"  --cache-kb N       idle-mapping cache (default 65536)\n"
 		"  --watermark-pct N  of the host's limits (default 50)\n"
@@ -74,6 +75,7 @@ static int parse_opts(int argc, char **argv, struct opts *o, int *first)
 	static const char *const names[] = {
 		"--cluster-kb", "--small-kb", "--lazy-max", "--lazy-us",
 		"--cache-kb", "--watermark-pct", "--max-bytes", "--max-maps",
+		"--lazy-kb",
 	};
 	const int nnames = (int)(sizeof(names) / sizeof(names[0]));
 	int i, k;
@@ -111,8 +113,10 @@ static int parse_opts(int argc, char **argv, struct opts *o, int *first)
 			o->k.watermark_pct = (unsigned int)v;
 		else if (k == 6)
 			o->host.max_bytes = v;
-		else
+		else if (k == 7)
 			o->host.max_maps = (uint32_t)v;
+		else
+			o->k.lazy_kb = v;
 	}
 	if (o->k.cluster_kb > 0 && (o->k.cluster_kb < 16 ||
 				    (o->k.cluster_kb & (o->k.cluster_kb - 1)))) {
@@ -162,14 +166,15 @@ static void print_table(const char *name, const struct rp_trace *t,
 	printf("   recorded with clusters %llu KiB, small <= %llu KiB, max_batch %u\n",
 	       t->hdr.cluster_shift ? (1ull << t->hdr.cluster_shift) / KIB : 0,
 	       (unsigned long long)(t->hdr.small_max / KIB), t->hdr.max_batch);
-	printf("   replayed: ours clusters %llu KiB, small <= %llu KiB; host limits %llu MiB, %u maps; lazy_max %u, lazy_us %u, cache %llu KiB, watermark %u%%\n",
+	printf("   replayed: ours clusters %llu KiB, small <= %llu KiB; host limits %llu MiB, %u maps; lazy_max %u, lazy_kb %llu, lazy_us %u, cache %llu KiB, watermark %u%%\n",
 	       p[RP_CLUSTERS].cfg.cluster_shift ?
 	       (1ull << p[RP_CLUSTERS].cfg.cluster_shift) / KIB : 0,
 	       (unsigned long long)(p[RP_CLUSTERS].cfg.small_max / KIB),
 	       (unsigned long long)((o->host.max_bytes ? o->host.max_bytes :
 				     1536 * MIB) / MIB),
 	       o->host.max_maps ? o->host.max_maps : 65536u,
-	       p[RP_LAZY].cfg.lazy_max, o->k.lazy_us,
+	       p[RP_LAZY].cfg.lazy_max,
+	       (unsigned long long)o->k.lazy_kb, o->k.lazy_us,
 	       (unsigned long long)o->k.cache_kb, o->k.watermark_pct);
 	printf("%-16s %8s %9s %7s %7s %7s %9s %10s %7s %7s %7s %6s %7s\n",
 	       "policy", "calls", "doorbells", "/1000", "MAP", "UNMAP",

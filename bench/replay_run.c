@@ -445,6 +445,7 @@ void rp_policies(const struct rp_trace *t, const struct rp_knobs *o,
 	p[RP_LAZY].name = "ours+lazy";
 	p[RP_LAZY].cfg = ours;
 	p[RP_LAZY].cfg.lazy_max = lazy;
+	p[RP_LAZY].cfg.lazy_bytes = o->lazy_kb * KIB;
 	p[RP_LAZY].lazy_ns = (uint64_t)o->lazy_us * 1000;
 	p[RP_CACHE] = p[RP_LAZY];
 	p[RP_CACHE].name = "ours+lazy+cache";

@@ -21,6 +21,7 @@
 #include <linux/printk.h>
 #include <linux/ratelimit.h>
 #include <linux/rcupdate.h>
+#include <linux/sched/clock.h>
 #include <linux/spinlock.h>
 
 #include "adma_kconf.h"
@@ -70,8 +71,11 @@ struct adma_stats {
 
 /*
  * Holds of a lock with interrupts off, in ns (local_clock()): each written
- * under the lock it times, read without it.
+ * under the lock it times, read without it. Hit holds are sampled (one in
+ * ADMA_HOLD_SAMPLE, lazy.c): n counts the holds timed.
  */
+#define ADMA_HOLD_SAMPLE	16
+
 struct adma_hold {
 	u64 n;
 	u64 sum_ns;
@@ -144,10 +148,13 @@ struct adma_dev {
 	 */
 	spinlock_t lock;
 	struct coal *coal;
+	const struct coal_stats *cstats;	/* coal_stats(coal) */
 	struct coal_buf *sbuf;		/* coal max_batch entries */
 	struct coal_ubuf *subuf;
 	bool held_rang;
-	u64 held_t0;
+	bool held_sampled;		/* timed even without a doorbell */
+	u64 held_t0;			/* 0: not read yet (unmap holds) */
+	unsigned int hold_seq;		/* holds, for the sampling */
 	struct adma_hold hold_hit;	/* holds of lock without a doorbell */
 	struct adma_hold hold_ring;	/* ... with one */
 	struct adma_hold hold_flush;	/* holds of chan_lock ringing outq */
@@ -274,8 +281,36 @@ void adma_host_unmap(void *ctx, const u64 *handle, unsigned int n);
 int adma_status_errno(u32 status);
 const char *adma_status_str(u32 status);
 
-/* lazy.c */
-void adma_lock(struct adma_dev *a, unsigned long *flags);
+/* lazy.c; the lock functions are inline, on every DMA op's path */
+static inline void adma_lock_hold(struct adma_dev *a, unsigned long *flags,
+				  bool stamp)
+{
+	if (!spin_trylock_irqsave(&a->lock, *flags)) {
+		atomic64_inc(&a->stats.lock_contended);
+		spin_lock_irqsave(&a->lock, *flags);
+	}
+	a->held_rang = false;
+	a->held_sampled = !(++a->hold_seq % ADMA_HOLD_SAMPLE);
+	a->held_t0 = stamp || a->held_sampled ? local_clock() : 0;
+}
+
+/* A hold timed from its start if it rings (a batch, the timer...). */
+static inline void adma_lock(struct adma_dev *a, unsigned long *flags)
+{
+	adma_lock_hold(a, flags, true);
+}
+
+/*
+ * A hold for one buffer: unless sampled, timed from its first host call
+ * (see lazy.c), so that a hit reads no clock.
+ */
+static inline void adma_lock_one(struct adma_dev *a, unsigned long *flags)
+{
+	adma_lock_hold(a, flags, false);
+}
+
+void adma_host_map_held(void *ctx, struct coal_host_req *req, unsigned int n);
+void adma_host_unmap_held(void *ctx, const u64 *handle, unsigned int n);
 void adma_unlock(struct adma_dev *a, unsigned long flags);
 void adma_outq_ring(struct adma_dev *a, bool locked);
 void adma_lazy_init(struct adma_dev *a, unsigned int lazy_us);

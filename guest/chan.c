@@ -433,9 +433,22 @@ int adma_chan_ping(struct adma_dev *a)
  */
 void adma_control(struct adma_dev *a, u32 ctrl)
 {
+	unsigned long flags;
+
 	if (!(a->features & ADMA_F_GATE))
 		return;
 	writel(ctrl, a->regs + ADMA_REG_CONTROL);
-	if (ctrl & ADMA_CTRL_RELEASE_ALL)
-		atomic64_inc(&a->stats.release_all);
+	if (!(ctrl & ADMA_CTRL_RELEASE_ALL))
+		return;
+	atomic64_inc(&a->stats.release_all);
+	/*
+	 * Nothing the host held before is live now: kept or queued unmaps of
+	 * those handles must not be sent after it (a host that reused a
+	 * handle would lose a mapping made since).
+	 */
+	spin_lock_irqsave(&a->chan_lock, flags);
+	a->pend.n = 0;
+	WRITE_ONCE(a->outq.n, 0);
+	a->unmaps_given_up = false;
+	spin_unlock_irqrestore(&a->chan_lock, flags);
 }

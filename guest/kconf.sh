@@ -24,3 +24,5 @@ have ALLOC_PAGES_OP "$ops" '(\*alloc_pages_op)'
 have ALLOC_PAGES "$ops" '(\*alloc_pages)('
 have ATTR_MMIO "$api" 'define DMA_ATTR_MMIO'
 have DEVICE_DRIVER_OVERRIDE "$1/include/linux/device.h" 'device_set_driver_override('
+# hrtimer_setup() arrived in 6.13 and hrtimer_init() left in 6.15
+have HRTIMER_SETUP "$1/include/linux/hrtimer.h" 'hrtimer_setup('

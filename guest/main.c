@@ -56,6 +56,11 @@ module_param(lazy_max, uint, 0444);
 MODULE_PARM_DESC(lazy_max,
 		 "Unmaps deferred before they go to the host in one doorbell, at most the device's batch; 0: each at once (default 64)");
 
+static unsigned int lazy_kb = 8192;
+module_param(lazy_kb, uint, 0444);
+MODULE_PARM_DESC(lazy_kb,
+		 "Deferred unmaps also go once their mappings hold this many KiB; 0: no byte bound (default 8192)");
+
 static unsigned int lazy_us = 1000;
 module_param(lazy_us, uint, 0444);
 MODULE_PARM_DESC(lazy_us,
@@ -148,11 +153,19 @@ static int adma_lazy_config(struct adma_dev *a, struct coal_config *cfg)
 	if (cfg->lazy_max < lazy_max)
 		dev_info(dev, "lazy_max=%u: the device's batch is %u, using it\n",
 			 lazy_max, a->max_batch);
+	cfg->lazy_bytes = (u64)lazy_kb << 10;
 	cfg->cache_bytes = (u64)cache_kb << 10;
-	cfg->watermark_bytes = div_u64(a->limit_bytes * watermark_pct, 100);
+	/* limit_bytes comes from the host: no overflow whatever it says */
+	cfg->watermark_bytes = mul_u64_u32_div(a->limit_bytes, watermark_pct, 100);
 	cfg->watermark_maps = div_u64((u64)a->limit_maps * watermark_pct, 100);
 	return 0;
 }
+
+/*
+ * Records of unmapped buffers the coalescer keeps for the next maps (32
+ * bytes each): a hit then costs no kmalloc/kfree pair.
+ */
+#define ADMA_KEEP_RECS	256
 
 static void *adma_env_alloc(void *ctx, size_t size)
 {
@@ -171,11 +184,13 @@ static int adma_coal_init(struct adma_dev *a)
 		.max_batch = a->max_batch,
 		.ext_bits = 12,
 		.buf_bits = 16,
+		.keep_recs = ADMA_KEEP_RECS,
 	};
 	struct coal_env env = {
 		.ctx = a,
-		.host_map = adma_host_map,
-		.host_unmap = adma_host_unmap,
+		/* lazy.c: each stamps a hold's start, then chan.c's */
+		.host_map = adma_host_map_held,
+		.host_unmap = adma_host_unmap_held,
 		/* a RAM snapshot (ram.c): lock-free in any context */
 		.window_ok = adma_ram_window_ok,
 		.alloc = adma_env_alloc,
@@ -216,6 +231,8 @@ static int adma_coal_init(struct adma_dev *a)
 		return -ENOMEM;
 	}
 	a->coal = coal_init(mem, &cfg, &env);
+	if (a->coal)
+		a->cstats = coal_stats(a->coal);
 	a->sbuf = kcalloc(a->max_batch, sizeof(*a->sbuf), GFP_KERNEL);
 	a->subuf = kcalloc(a->max_batch, sizeof(*a->subuf), GFP_KERNEL);
 	a->spending = kcalloc(a->max_batch, sizeof(*a->spending), GFP_KERNEL);
@@ -236,8 +253,11 @@ static void adma_coal_fini(struct adma_dev *a)
 	kfree(a->sbuf);
 	kfree(a->subuf);
 	kfree(a->spending);
+	if (a->coal)
+		coal_fini(a->coal);	/* the records it kept for reuse */
 	kvfree(a->coal);
 	a->coal = NULL;
+	a->cstats = NULL;
 	adma_ram_put();		/* ram.c, taken in adma_coal_init() */
 }
 
@@ -286,14 +306,18 @@ static int adma_read_regs(struct adma_dev *a)
 
 /*
  * Suspend, freeze, power-off: the managed device (our consumer) is already
- * quiet; nothing freed stays device-reachable while the guest sleeps.
+ * quiet; nothing freed stays device-reachable while the guest sleeps: the
+ * timer is stopped first (so no deferred unmap waits for it past here), then
+ * the idle cache and every deferred unmap go.
  */
 static int adma_pm_suspend(struct device *dev)
 {
 	struct adma_dev *a = dev_get_drvdata(dev);
 
-	if (a)
-		adma_lazy_flush(a);
+	if (a && a->coal) {
+		hrtimer_cancel(&a->flush_timer);
+		adma_trim(a);
+	}
 	return 0;
 }
 
@@ -476,6 +500,7 @@ static void adma_shutdown(struct pci_dev *pdev)
 
 	if (!a)
 		return;
+	hrtimer_cancel(&a->flush_timer);	/* no doorbell after the gate */
 	adma_control(a, 0);
 	if (!a->managed_gone)
 		pci_clear_master(a->managed);

@@ -176,7 +176,7 @@ int adma_map_one(struct adma_dev *a, struct coal_buf *b, struct coal_want *w)
 	atomic64_inc(&a->stats.dma_calls);
 	if (!adma_usable(a) || !b->dir)
 		return -EINVAL;
-	adma_lock(a, &flags);
+	adma_lock_one(a, &flags);
 	err = adma_map_fit(a, b, 1, w);
 	adma_unlock(a, flags);
 	return err;
@@ -213,7 +213,7 @@ void adma_unmap_range(struct device *dev, dma_addr_t addr, size_t size)
 		return;
 	adma_trace_unmap(a, addr, size);
 	atomic64_inc(&a->stats.dma_calls);
-	adma_lock(a, &flags);
+	adma_lock_one(a, &flags);
 	skipped = coal_unmap(a->coal, &u, 1);
 	adma_unlock(a, flags);
 	if (skipped) {

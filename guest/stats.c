@@ -106,6 +106,7 @@ static int adma_stats_show(struct seq_file *m, void *unused)
 	SHOW("pressure_retries", cs.pressure_retries);
 	SHOW("host_unmaps", cs.host_unmaps);
 	SHOW("host_calls", cs.host_calls);
+	SHOW("recs_kept", cs.recs_kept);
 	SHOW("in_use_host_maps", cs.live_extents - cs.idle_extents -
 	     cs.deferred);
 	SHOW_ATOMIC(dma_calls);
@@ -118,6 +119,7 @@ static int adma_stats_show(struct seq_file *m, void *unused)
 	SHOW("watermark_maps", coal_config(a->coal)->watermark_maps);
 	/* interrupts-off holds (ns) and contention, see lazy.c */
 	adma_show_hold(m, "irqoff_hit", &a->hold_hit);
+	SHOW("irqoff_hit_sample", ADMA_HOLD_SAMPLE);	/* one hit hold in */
 	adma_show_hold(m, "irqoff_ring", &a->hold_ring);
 	adma_show_hold(m, "irqoff_flush", &a->hold_flush);
 	SHOW_ATOMIC(lock_contended);

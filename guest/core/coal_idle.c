@@ -49,15 +49,8 @@ void coal_queue_unmap(struct coal *c, const struct coal_ext *e)
 	d->cluster = e->kind != EXT_PRIVATE;
 	c->st.deferred++;
 	c->st.deferred_bytes += d->bytes;
-	if (c->nhandle >= limit)
-		coal_send_unmaps(c);
-}
-
-/* Every API call ends here: strict sends what the call queued. */
-void coal_end_call(struct coal *c)
-{
-	c->cache_evicts = 0;
-	if (!c->cfg.lazy_max)
+	if (c->nhandle >= limit ||
+	    (c->cfg.lazy_bytes && c->st.deferred_bytes >= c->cfg.lazy_bytes))
 		coal_send_unmaps(c);
 }
 

@@ -102,6 +102,7 @@ struct coal {
 	bool nomem;			/* an allocation failed in this call */
 	bool refused;			/* the host said COAL_ENOMEM this call */
 	struct coal_ext *call_list;
+	struct coal_rec *rec_kept;	/* records kept for reuse, via next */
 };
 
 static inline uint32_t coal_hash(uint64_t key, unsigned int bits)
@@ -137,19 +138,81 @@ void coal_slot_insert(struct coal_slot **tab, unsigned int bits,
 void coal_slot_remove(struct coal_slot **tab, unsigned int bits,
 		      struct coal_slot *s);
 void coal_ext_unlink(struct coal *c, struct coal_ext *e);
-bool coal_ext_translate(const struct coal_ext *e, uint64_t gpa, uint64_t len,
-			uint64_t *dma);
 void coal_stats_add_ext(struct coal *c, const struct coal_ext *e);
 
 /* coal_idle.c */
 void coal_queue_unmap(struct coal *c, const struct coal_ext *e);
 void coal_send_unmaps(struct coal *c);
-void coal_end_call(struct coal *c);
 void coal_ext_put(struct coal *c, struct coal_ext *e);
 void coal_idle_take(struct coal *c, struct coal_ext *e);
 void coal_idle_return(struct coal *c, struct coal_ext *e);
 struct coal_ext *coal_idle_private(struct coal *c, const struct coal_buf *b);
 void coal_make_room(struct coal *c, uint64_t bytes, uint64_t maps);
 void coal_evict_all(struct coal *c, uint64_t *reason);
+
+/*
+ * The hot path's helpers, inline: one call and return less each (under
+ * emulation, calls and returns are much of a cache hit's cost).
+ */
+
+/*
+ * Device address of [gpa, gpa + len) in e, if it lies in one device-
+ * contiguous run of e's mapping.
+ */
+static inline bool coal_ext_translate(const struct coal_ext *e,
+				      uint64_t gpa, uint64_t len,
+				      uint64_t *dma)
+{
+	uint64_t off, start = 0;
+	unsigned int i;
+
+	if (gpa < e->gpa || gpa - e->gpa > e->len || len > e->len ||
+	    gpa - e->gpa > e->len - len)
+		return false;
+	off = gpa - e->gpa;
+	for (i = 0; i < e->nruns; i++) {
+		const struct coal_seg *r = &e->run[i];
+
+		if (off < start + r->len) {
+			if (off + len > start + r->len)
+				return false;
+			*dma = r->dma + (off - start);
+			return true;
+		}
+		start += r->len;
+	}
+	return false;
+}
+
+/* Buffer records: kept for reuse up to keep_recs. */
+static inline struct coal_rec *coal_rec_get(struct coal *c)
+{
+	struct coal_rec *r = c->rec_kept;
+
+	if (!r)
+		return c->env.alloc(c->env.ctx, sizeof(*r));
+	c->rec_kept = r->next;
+	c->st.recs_kept--;
+	return r;
+}
+
+static inline void coal_rec_put(struct coal *c, struct coal_rec *r)
+{
+	if (c->st.recs_kept >= c->cfg.keep_recs) {
+		c->env.free(c->env.ctx, r);
+		return;
+	}
+	r->next = c->rec_kept;
+	c->rec_kept = r;
+	c->st.recs_kept++;
+}
+
+/* Every API call ends here: strict sends what the call queued. */
+static inline void coal_end_call(struct coal *c)
+{
+	c->cache_evicts = 0;
+	if (!c->cfg.lazy_max && c->nhandle)
+		coal_send_unmaps(c);
+}
 
 #endif /* COAL_INT_H */

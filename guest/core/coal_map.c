@@ -240,7 +240,7 @@ static void map_rollback(struct coal *c, unsigned int n)
 		if (e && !--e->refs && e->state == EXT_LIVE)
 			coal_idle_return(c, e);
 		if (c->rec[i])
-			c->env.free(c->env.ctx, c->rec[i]);
+			coal_rec_put(c, c->rec[i]);
 	}
 	for (e = c->call_list; e; e = next) {
 		next = e->call_next;
@@ -364,7 +364,7 @@ static int map_try(struct coal *c, struct coal_buf *buf, unsigned int n,
 	for (i = 0; i < n; i++) {
 		struct coal_ext *e;
 
-		c->rec[i] = c->env.alloc(c->env.ctx, sizeof(struct coal_rec));
+		c->rec[i] = coal_rec_get(c);
 		e = c->rec[i] ? plan_one(c, &buf[i], &c->how[i]) : NULL;
 		if (!e) {
 			map_rollback(c, n);
@@ -436,6 +436,95 @@ fail:
 	return err;
 }
 
+/*
+ * A mapping that serves b without a host call, as map_try() would find it:
+ * b's cluster or pair (in use or idle) for a small buffer, an idle private
+ * mapping at b's start for a larger one. NULL: none, or not so simple.
+ */
+static struct coal_ext *hit_find(struct coal *c, const struct coal_buf *b,
+				 uint64_t *dma)
+{
+	unsigned int shift = c->cfg.cluster_shift;
+	struct coal_ext *e;
+	uint64_t k0;
+
+	if (b->flags & COAL_BUF_PRIVATE)
+		return NULL;
+	if (!shift || b->len > c->cfg.small_max) {
+		e = coal_idle_private(c, b);
+	} else {
+		k0 = b->gpa >> shift;
+		e = ext_find(c, k0);
+		/* a straddler: both clusters must be e's (a pair) */
+		if (e && (b->gpa + b->len - 1) >> shift != k0 &&
+		    ext_find(c, k0 + 1) != e)
+			e = NULL;
+	}
+	return e && coal_ext_translate(e, b->gpa, b->len, dma) ? e : NULL;
+}
+
+/*
+ * The common case: every buffer of the call served by a mapping the host
+ * holds already (cluster or pair hits; for a call of one buffer, an idle
+ * private mapping too). Done without planning, with the stats map_commit()
+ * would count. 0: not that case, nothing done; 1: done; COAL_ENOMEM: no
+ * memory for a record, nothing done (as map_try() would fail).
+ */
+static int map_hits(struct coal *c, struct coal_buf *buf, unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		struct coal_ext *e = hit_find(c, &buf[i], &buf[i].dma);
+
+		/* one private mapping cannot serve two buffers of a call */
+		if (!e || (n > 1 && e->kind == EXT_PRIVATE))
+			return 0;
+		c->plan[i] = e;
+	}
+	for (i = 0; i < n; i++) {
+		c->rec[i] = coal_rec_get(c);
+		if (!c->rec[i]) {
+			while (i--)
+				coal_rec_put(c, c->rec[i]);
+			return COAL_ENOMEM;
+		}
+	}
+	for (i = 0; i < n; i++) {
+		struct coal_ext *e = c->plan[i];
+
+		if (e->idle) {
+			coal_idle_take(c, e);
+			e->revived = true;
+		}
+		e->refs++;
+	}
+	for (i = 0; i < n; i++) {
+		struct coal_rec *r = c->rec[i], **head;
+		struct coal_ext *e = c->plan[i];
+
+		r->dma = buf[i].dma;
+		r->len = buf[i].len;
+		r->ext = e;
+		head = &c->buf_tab[coal_hash(r->dma, c->cfg.buf_bits)];
+		r->next = *head;
+		*head = r;
+		c->st.live_buffers++;
+		c->st.buffers_mapped++;
+		if (c->st.live_buffers > c->st.peak_buffers)
+			c->st.peak_buffers = c->st.live_buffers;
+		if (e->revived)
+			c->st.idle_hits++;
+		if (e->kind == EXT_PRIVATE)
+			c->st.private_maps++;
+		else
+			c->st.cluster_hits++;
+	}
+	for (i = 0; i < n; i++)
+		c->plan[i]->revived = false;
+	return 1;
+}
+
 int coal_map(struct coal *c, struct coal_buf *buf, unsigned int n)
 {
 	unsigned int i;
@@ -450,6 +539,13 @@ int coal_map(struct coal *c, struct coal_buf *buf, unsigned int n)
 			c->st.map_errors++;
 			return COAL_EINVAL;
 		}
+	}
+	err = map_hits(c, buf, n);
+	if (err) {
+		if (err < 0)
+			c->st.map_errors++;
+		coal_end_call(c);
+		return err < 0 ? err : 0;
 	}
 	err = map_try(c, buf, n, true);
 	if (err == COAL_RETRY) {

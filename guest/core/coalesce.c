@@ -31,7 +31,8 @@ static bool coal_fill_config(struct coal_config *out,
 		out->buf_bits = COAL_DEFAULT_BUF_BITS;
 	if (out->page_shift > 30 || out->max_batch > 65536 ||
 	    out->ext_bits > 24 || out->buf_bits > 24 ||
-	    out->lazy_max > out->max_batch)
+	    out->lazy_max > out->max_batch ||
+	    out->keep_recs > COAL_MAX_KEEP_RECS)
 		return false;
 	if (!out->cluster_shift) {
 		out->small_max = 0;
@@ -171,34 +172,6 @@ void coal_ext_unlink(struct coal *c, struct coal_ext *e)
 		coal_slot_remove(c->ext_tab, c->cfg.ext_bits, &e->slot[1]);
 }
 
-/*
- * Device address of [gpa, gpa + len) in e, if it lies in one device-
- * contiguous run of e's mapping.
- */
-bool coal_ext_translate(const struct coal_ext *e, uint64_t gpa, uint64_t len,
-			uint64_t *dma)
-{
-	uint64_t off, start = 0;
-	unsigned int i;
-
-	if (gpa < e->gpa || gpa - e->gpa > e->len || len > e->len ||
-	    gpa - e->gpa > e->len - len)
-		return false;
-	off = gpa - e->gpa;
-	for (i = 0; i < e->nruns; i++) {
-		const struct coal_seg *r = &e->run[i];
-
-		if (off < start + r->len) {
-			if (off + len > start + r->len)
-				return false;
-			*dma = r->dma + (off - start);
-			return true;
-		}
-		start += r->len;
-	}
-	return false;
-}
-
 /* The host now holds e's mapping: it counts until its unmap is sent. */
 void coal_stats_add_ext(struct coal *c, const struct coal_ext *e)
 {
@@ -210,6 +183,19 @@ void coal_stats_add_ext(struct coal *c, const struct coal_ext *e)
 		c->st.peak_extents = c->st.live_extents;
 	if (c->st.mapped_bytes > c->st.peak_mapped_bytes)
 		c->st.peak_mapped_bytes = c->st.mapped_bytes;
+}
+
+/* ---- buffer records kept for reuse (coal_rec_get(), coal_int.h) */
+
+void coal_fini(struct coal *c)
+{
+	struct coal_rec *r;
+
+	while ((r = c->rec_kept)) {
+		c->rec_kept = r->next;
+		c->env.free(c->env.ctx, r);
+	}
+	c->st.recs_kept = 0;
 }
 
 /* ---- unmap */
@@ -263,7 +249,7 @@ static unsigned int unmap_bufs(struct coal *c, const struct coal_ubuf *buf,
 		if (drop)
 			r->ext->no_idle = true;
 		coal_ext_put(c, r->ext);
-		c->env.free(c->env.ctx, r);
+		coal_rec_put(c, r);
 	}
 	coal_end_call(c);
 	return skipped;
@@ -298,6 +284,7 @@ uint64_t coal_release_all(struct coal *c)
 		}
 	}
 	coal_trim(c);
+	coal_fini(c);
 	return n;
 }
 

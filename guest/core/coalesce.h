@@ -62,7 +62,7 @@
  * (lazy_max 0, cache_bytes 0) leaves nothing reachable after coal_unmap().
  * Retiring (or evicting an idle mapping) queues the host unmap: strict
  * (lazy_max 0) sends the queue before the API call returns, lazy sends it
- * when lazy_max are queued, on coal_flush() (the embedder's timer), on host
+ * when lazy_max are queued or they map lazy_bytes, on coal_flush() (the embedder's timer), on host
  * pressure, on coal_trim() and before a new mapping above a watermark.
  * Before new host mappings would take in use + idle + deferred above
  * watermark_bytes / watermark_maps, the least recently used idle mappings are
@@ -152,6 +152,12 @@ struct coal_config {
 	 * device-reachable until it is sent.
 	 */
 	unsigned int lazy_max;
+	/*
+	 * Lazy only: the queue is also sent once the bytes of its mappings
+	 * reach this, which bounds what freed memory stays device-reachable
+	 * by bytes as lazy_max bounds it by count; 0: no byte bound.
+	 */
+	uint64_t lazy_bytes;
 	/* Bytes of idle mappings (no buffer uses them) kept, LRU; 0: off. */
 	uint64_t cache_bytes;
 	/*
@@ -160,6 +166,13 @@ struct coal_config {
 	 */
 	uint64_t watermark_bytes;
 	uint64_t watermark_maps;
+	/*
+	 * Records of unmapped buffers (bookkeeping memory, no mapping) kept
+	 * for the next coal_map() instead of going back to env.free, at most
+	 * this many (<= COAL_MAX_KEEP_RECS); 0: none kept. Saves an alloc and
+	 * a free per buffer on the hot path.
+	 */
+	unsigned int keep_recs;
 };
 
 #define COAL_DEFAULT_CLUSTER_SHIFT	18	/* 256 KiB */
@@ -167,6 +180,7 @@ struct coal_config {
 #define COAL_DEFAULT_MAX_BATCH		64
 #define COAL_DEFAULT_EXT_BITS		12
 #define COAL_DEFAULT_BUF_BITS		14
+#define COAL_MAX_KEEP_RECS		1048576u
 
 struct coal_stats {
 	uint64_t live_buffers;
@@ -205,6 +219,7 @@ struct coal_stats {
 	uint64_t pressure_retries;	/* coal_map() calls retried after trim */
 	uint64_t host_unmaps;		/* host mappings unmapped */
 	uint64_t host_calls;		/* host_map + host_unmap invocations */
+	uint64_t recs_kept;		/* buffer records kept (keep_recs) */
 };
 
 struct coal;
@@ -217,7 +232,8 @@ size_t coal_size(const struct coal_config *cfg);
  * take defaults, except cluster_shift (0 disables clusters) and small_max
  * (0: half a cluster). Returns NULL on a bad config: cluster_shift outside
  * [COAL_MIN_CLUSTER_SHIFT, COAL_MAX_CLUSTER_SHIFT], small_max above one
- * cluster, lazy_max above max_batch, or a missing callback.
+ * cluster, lazy_max above max_batch, keep_recs above
+ * COAL_MAX_KEEP_RECS, or a missing callback.
  */
 struct coal *coal_init(void *mem, const struct coal_config *cfg,
 		       const struct coal_env *env);
@@ -272,10 +288,17 @@ unsigned int coal_unmap_drop(struct coal *c, const struct coal_ubuf *buf,
 			     unsigned int n);
 
 /*
- * Unmap everything (teardown), then coal_trim(); returns the number of
- * buffers released.
+ * Unmap everything (teardown), then coal_trim(), and free the records kept
+ * for reuse; returns the number of buffers released.
  */
 uint64_t coal_release_all(struct coal *c);
+
+/*
+ * Free the records kept for reuse (keep_recs): the last call before the
+ * embedder frees the state, after coal_release_all() (a call that failed
+ * since may have kept some). Maps nothing, unmaps nothing.
+ */
+void coal_fini(struct coal *c);
 
 /* Send every deferred unmap now; returns how many were sent. */
 unsigned int coal_flush(struct coal *c);

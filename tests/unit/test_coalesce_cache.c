@@ -416,6 +416,131 @@ static void test_release_all_trims(void **state)
 	cc_finish(c, 2);		/* the host is left with nothing */
 }
 
+/*
+ * One small buffer whose cluster or pair is mapped (in use or idle) takes
+ * coal_map()'s short path: the same answer and stats as a hit in a batch,
+ * no host call. What is not such a hit (flagged private, too large, a
+ * straddler of two clusters not one pair) still goes the full way.
+ */
+static void test_single_hits(void **state)
+{
+	const struct coal_stats *st;
+	uint64_t d, d2, d3, p, calls, k = BASE + 40 * CS;
+	struct coal_buf two[2];
+	struct coal *c;
+
+	(void)state;
+	host_reset(22);
+	c = cc_new(0, 4 * CS, 0, 0);
+	st = coal_stats(c);
+	d = cc_map1(c, BASE + 4 * KiB, 4 * KiB);	/* a miss */
+	calls = st->host_calls;
+	d2 = cc_map(c, BASE + 100 * KiB, 8 * KiB, COAL_DIR_FROM_DEVICE, 0);
+	assert_int_equal(d2 - d, 96 * KiB);		/* a hit in use */
+	assert_int_equal(st->cluster_hits, 1);
+	assert_int_equal(st->live_buffers, 2);
+	assert_int_equal(st->peak_buffers, 2);
+	assert_int_equal(st->buffers_mapped, 2);
+	cc_unmap(c, d, 4 * KiB);
+	cc_unmap(c, d2, 8 * KiB);
+	assert_int_equal(st->idle_extents, 1);
+	d3 = cc_map1(c, BASE + 8 * KiB, 4 * KiB);	/* an idle hit */
+	assert_int_equal(d3 - d, 4 * KiB);
+	assert_int_equal(st->idle_hits, 1);
+	assert_int_equal(st->cluster_hits, 2);
+	assert_int_equal(st->idle_extents, 0);
+	assert_int_equal(st->idle_bytes, 0);
+	assert_int_equal(st->host_calls, calls);
+	/* the same hit in a batch of two: the same address */
+	two[0] = mkbuf(BASE + 100 * KiB, 8 * KiB, COAL_DIR_FROM_DEVICE);
+	two[1] = mkbuf(BASE + 200 * KiB, 4 * KiB, COAL_DIR_TO_DEVICE);
+	assert_int_equal(coal_map(c, two, 2), 0);
+	assert_int_equal(two[0].dma, d2);
+	assert_int_equal(st->cluster_hits, 4);
+	assert_int_equal(st->host_calls, calls);
+	cc_check(c);
+
+	/* a pair: hit by a straddler and by a buffer in its second cluster */
+	p = cc_map1(c, k + CS - 2 * KiB, 8 * KiB);
+	assert_int_equal(st->pairs, 1);
+	calls = st->host_calls;
+	assert_int_equal(cc_map1(c, k + CS - KiB, 2 * KiB), p + KiB);
+	assert_int_equal(cc_map1(c, k + CS + 100 * KiB, 4 * KiB),
+			 p + 102 * KiB);
+	assert_int_equal(st->cluster_hits, 6);
+	assert_int_equal(st->host_calls, calls);
+	/* not hits: a buffer flagged private, and one above small_max */
+	cc_map(c, BASE + 12 * KiB, 4 * KiB, COAL_DIR_TO_DEVICE,
+	       COAL_BUF_PRIVATE);
+	cc_map1(c, BASE + 64 * KiB, CS / 2 + 4 * KiB);
+	assert_int_equal(st->private_maps, 2);
+	assert_int_equal(st->cluster_hits, 6);
+	assert_int_equal(st->host_calls, calls + 2);
+	cc_finish(c, 8);
+}
+
+/*
+ * A batch of hits takes the short path too: buffers sharing a cluster that
+ * was idle each count as an idle hit (as in a planned call); an idle
+ * private mapping serves one buffer of a call only, so a batch with one
+ * goes the full way; no memory for a record fails the call, unchanged.
+ */
+static void test_batch_hits(void **state)
+{
+	const struct coal_stats *st;
+	uint64_t d, big, calls;
+	struct coal_buf b[3];
+	struct snapshot s;
+	struct coal *c;
+
+	(void)state;
+	host_reset(23);
+	c = cc_new(0, 64 * CS, 0, 0);
+	st = coal_stats(c);
+	d = cc_map1(c, BASE + 4 * KiB, 4 * KiB);
+	cc_unmap(c, d, 4 * KiB);
+	big = cc_map(c, BASE + 8 * CS, BIG, COAL_DIR_BIDIRECTIONAL, 0);
+	cc_unmap(c, big, BIG);
+	assert_int_equal(st->idle_extents, 2);
+	calls = st->host_calls;
+	b[0] = mkbuf(BASE + 16 * KiB, 4 * KiB, COAL_DIR_TO_DEVICE);
+	b[1] = mkbuf(BASE + 32 * KiB, 4 * KiB, COAL_DIR_FROM_DEVICE);
+	assert_int_equal(coal_map(c, b, 2), 0);
+	assert_int_equal(b[0].dma, d + 12 * KiB);
+	assert_int_equal(b[1].dma, d + 28 * KiB);
+	assert_int_equal(st->idle_hits, 2);
+	assert_int_equal(st->cluster_hits, 2);
+	assert_int_equal(st->idle_extents, 1);
+	assert_int_equal(st->host_calls, calls);
+	cc_check(c);
+
+	/* no record: refused, nothing changed */
+	b[2] = mkbuf(BASE + 64 * KiB, 4 * KiB, COAL_DIR_TO_DEVICE);
+	snap(c, &s);
+	H.alloc_fail_at = H.alloc_calls + 1;
+	assert_int_equal(coal_map(c, &b[2], 1), COAL_ENOMEM);
+	H.alloc_fail_at = 0;
+	assert_unchanged(c, &s);
+	assert_int_equal(st->map_errors, 1);
+	assert_int_equal(st->idle_hits, 2);
+
+	/* the idle private one with a cluster hit: planned, still served */
+	b[2] = mkbuf(BASE + 8 * CS, BIG, COAL_DIR_BIDIRECTIONAL);
+	assert_int_equal(coal_map(c, &b[1], 2), 0);
+	assert_int_equal(b[2].dma, big);
+	assert_int_equal(st->idle_hits, 3);
+	assert_int_equal(st->private_maps, 2);
+	assert_int_equal(st->host_calls, calls);
+	/* two buffers at an idle private one's start: one takes it */
+	cc_unmap(c, big, BIG);
+	b[0] = b[2];
+	b[1] = b[2];
+	assert_int_equal(coal_map(c, b, 2), 0);
+	assert_true((b[0].dma == big) != (b[1].dma == big));
+	assert_int_equal(st->host_calls, calls + 1);
+	cc_finish(c, 5);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -430,6 +555,8 @@ int main(void)
 		cmocka_unit_test(test_unmap_drop_not_reused),
 		cmocka_unit_test(test_rollback_after_idle_hit),
 		cmocka_unit_test(test_release_all_trims),
+		cmocka_unit_test(test_single_hits),
+		cmocka_unit_test(test_batch_hits),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 

@@ -441,6 +441,78 @@ static void test_config(void **state)
 	assert_int_equal(coal_config(c)->page_shift, 14);
 }
 
+/*
+ * keep_recs: the records of unmapped buffers are reused by later calls, at
+ * most keep_recs of them kept; a failed call keeps its own; teardown frees
+ * them all.
+ */
+static void test_kept_records(void **state)
+{
+	struct coal_config cfg = {
+		.cluster_shift = 18, .max_batch = 8, .ext_bits = 6,
+		.buf_bits = 8, .keep_recs = 3,
+	};
+	uint64_t cs = 256 * KiB, base = RAM_BASE + 60 * cs, calls;
+	const struct coal_stats *st;
+	struct coal_buf b[4];
+	struct coal_ubuf u[4];
+	struct snapshot s;
+	struct coal *c;
+	unsigned int i;
+
+	(void)state;
+	host_reset(9);
+	c = coal_new_cfg(&cfg);
+	st = coal_stats(c);
+	for (i = 0; i < 4; i++)
+		b[i] = mkbuf(base + i * 16 * KiB, 4 * KiB, COAL_DIR_TO_DEVICE);
+	assert_int_equal(coal_map(c, b, 4), 0);
+	assert_int_equal(H.allocs_live, 5);	/* a cluster + 4 records */
+	for (i = 0; i < 4; i++)
+		u[i] = (struct coal_ubuf){ .dma = b[i].dma, .len = b[i].len };
+	assert_int_equal(coal_unmap(c, u, 4), 0);
+	assert_int_equal(st->recs_kept, 3);	/* the bound: one freed */
+	assert_int_equal(H.allocs_live, 3);	/* and the cluster */
+	assert_int_equal(H.nmaps, 0);
+
+	calls = H.alloc_calls;
+	assert_int_equal(coal_map(c, b, 3), 0);
+	assert_int_equal(H.alloc_calls - calls, 1);	/* the cluster only */
+	assert_int_equal(st->recs_kept, 0);
+	for (i = 1; i < 3; i++)
+		assert_int_equal(b[i].dma - b[0].dma, i * 16 * KiB);
+	for (i = 0; i < 3; i++)
+		u[i] = (struct coal_ubuf){ .dma = b[i].dma, .len = b[i].len };
+
+	/* a call that fails keeps the record it took */
+	b[3] = mkbuf(base + 4 * cs, 4 * KiB, COAL_DIR_TO_DEVICE);
+	snap(c, &s);
+	H.alloc_fail_at = H.alloc_calls + 2;	/* the record, then its cluster */
+	assert_int_equal(coal_map(c, &b[3], 1), COAL_ENOMEM);
+	H.alloc_fail_at = 0;
+	assert_unchanged(c, &s);
+	assert_int_equal(st->recs_kept, 1);
+
+	assert_int_equal(coal_unmap(c, u, 1), 0);
+	assert_int_equal(st->recs_kept, 2);
+	assert_int_equal(coal_release_all(c), 2);	/* frees the kept too */
+	assert_int_equal(st->recs_kept, 0);
+	assert_int_equal(H.allocs_live, 0);
+
+	/* after teardown a failed call may keep one: coal_fini() frees it */
+	H.alloc_fail_at = H.alloc_calls + 2;
+	assert_int_equal(coal_map(c, &b[3], 1), COAL_ENOMEM);
+	H.alloc_fail_at = 0;
+	assert_int_equal(H.allocs_live, 1);
+	coal_fini(c);
+	assert_int_equal(H.allocs_live, 0);
+	assert_int_equal(st->recs_kept, 0);
+
+	cfg.keep_recs = COAL_MAX_KEEP_RECS + 1;
+	assert_int_equal(coal_size(&cfg), 0);
+	free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -454,6 +526,7 @@ int main(void)
 		cmocka_unit_test(test_pick),
 		cmocka_unit_test(test_size_mismatch),
 		cmocka_unit_test(test_same_address_twice),
+		cmocka_unit_test(test_kept_records),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 

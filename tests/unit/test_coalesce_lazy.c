@@ -50,6 +50,38 @@ static void test_lazy_batches(void **state)
 	}
 }
 
+/* lazy_bytes: the queue also goes once its mappings hold that many bytes */
+static void test_lazy_bytes(void **state)
+{
+	struct coal_config cfg = {
+		.cluster_shift = 18, .max_batch = 8, .ext_bits = 6,
+		.buf_bits = 8, .lazy_max = 8, .lazy_bytes = 2 * CS,
+	};
+	const struct coal_stats *st;
+	uint64_t d[4];
+	struct coal *c;
+	unsigned int i;
+
+	(void)state;
+	host_reset(35);
+	c = coal_new_cfg(&cfg);
+	st = coal_stats(c);
+	for (i = 0; i < 4; i++)	/* one cluster each */
+		d[i] = cc_map1(c, BASE + 2 * i * CS, 4 * KiB);
+	cc_unmap(c, d[0], 4 * KiB);
+	assert_int_equal(st->deferred, 1);
+	assert_int_equal(H.unmap_calls, 0);
+	cc_unmap(c, d[1], 4 * KiB);	/* 2 clusters' bytes: sent */
+	assert_int_equal(H.unmap_calls, 1);
+	assert_int_equal(st->deferred, 0);
+	assert_true(st->deferred_bytes == 0);
+	cc_check(c);
+	cc_unmap(c, d[2], 4 * KiB);
+	cc_unmap(c, d[3], 4 * KiB);
+	assert_int_equal(H.unmap_calls, 2);
+	cc_finish(c, 0);
+}
+
 /* ---- host pressure: a tiny host */
 
 static void test_pressure_evicts_idle(void **state)
@@ -253,6 +285,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_lazy_batches),
+		cmocka_unit_test(test_lazy_bytes),
 		cmocka_unit_test(test_pressure_evicts_idle),
 		cmocka_unit_test(test_pressure_sends_deferred),
 		cmocka_unit_test(test_pressure_nothing_to_free),
