@@ -8,7 +8,7 @@ Boots the test guest behind apple-dma-pci (DART simulator), runs the
 workload (N MiB, 2 threads, written, caches dropped, read back, compared),
 then unbinds the disk and unloads apple_dma, and prints what the guest's
 apple_dma and the host's device counted. Then (unless --no-baseline) the
-same run again with apple_dma's clusters off (cluster_kb=0: one host mapping
+same run again with apple_dma's clusters off (cluster_kb=0 strict=1: one host mapping
 per buffer), to show what the coalescing saved, measured rather than
 estimated. Then (unless --no-gpu) the GPU path: apple-dma-pci manages an
 egpu-pci function with the simulated GPU (simgpu, its own DART) standing in
@@ -191,9 +191,9 @@ def main():
     base = None
     if not a.no_baseline:
         blog = os.path.join(a.logdir, "demo-baseline.console.log")
-        print("  run 2: the same, clusters off (cluster_kb=0: one host mapping per buffer)"
+        print("  run 2: the same, one host mapping per buffer (cluster_kb=0 strict=1: no clusters, no idle cache, synchronous unmaps)"
               " (console: %s)" % blog, flush=True)
-        base = boot(a, accel, blog, "cluster_kb=0", a.qmp)
+        base = boot(a, accel, blog, "cluster_kb=0 strict=1", a.qmp)
         problems += problems_of(base, "run 2 (no clusters)")
 
     g = res.gstats.get("end", {})
