@@ -57,16 +57,35 @@ static void adma_trace_free(struct adma_trace *t)
 	}
 }
 
-/* Room for n records? Reserves them, or counts the call as dropped. */
-static bool adma_trace_reserve(struct adma_trace *t, unsigned int n, u64 *at)
+/*
+ * Reserve n records of the trace being recorded, if any: returns it, with
+ * the first record's index in *at and the call's time in *ts, inside an RCU
+ * read section that the caller ends after writing the records (stop waits
+ * for it before the file is read). The lock covers only the reservation.
+ * NULL: not recording, or no room (the call is counted as dropped).
+ */
+static struct adma_trace *adma_trace_begin(struct adma_dev *a, unsigned int n,
+					   u64 *at, u64 *ts)
 {
-	if (t->n + n > t->cap) {
+	struct adma_trace *t;
+	unsigned long irq;
+	bool room;
+
+	rcu_read_lock();
+	t = rcu_dereference(a->trace);
+	if (!t)
+		return NULL;
+	spin_lock_irqsave(&t->lock, irq);
+	*ts = ktime_get_ns() - t->start_ns;	/* in reservation order */
+	room = t->n + n <= t->cap;
+	if (room) {
+		*at = t->n;
+		t->n += n;
+	} else {
 		t->dropped += n;
-		return false;
 	}
-	*at = t->n;
-	t->n += n;
-	return true;
+	spin_unlock_irqrestore(&t->lock, irq);
+	return room ? t : NULL;
 }
 
 static void adma_trace_put(struct adma_trace *t, u64 at,
@@ -82,31 +101,21 @@ void adma_trace_bufs(struct adma_dev *a, unsigned int op,
 {
 	struct coal_trace_rec r = { .op = op };
 	struct adma_trace *t;
-	unsigned long irq;
 	unsigned int i;
 	u64 at;
 
-	rcu_read_lock();
-	t = rcu_dereference(a->trace);
-	if (!t)
-		goto out;
-	r.ts_ns = ktime_get_ns() - t->start_ns;
-	spin_lock_irqsave(&t->lock, irq);
-	if (adma_trace_reserve(t, n, &at)) {
-		for (i = 0; i < n; i++) {
-			r.nbuf = i ? 0 : n;
-			r.dir = op == COAL_TRACE_MAP ? b[i].dir : 0;
-			r.flags = flags;
-			if (b[i].flags & COAL_BUF_PRIVATE)
-				r.flags |= COAL_TRACE_F_PRIVATE;
-			r.gpa = op == COAL_TRACE_MAP ? b[i].gpa : 0;
-			r.len = b[i].len;
-			r.dma = b[i].dma;
-			adma_trace_put(t, at + i, &r);
-		}
+	t = adma_trace_begin(a, n, &at, &r.ts_ns);
+	for (i = 0; t && i < n; i++) {
+		r.nbuf = i ? 0 : n;
+		r.dir = op == COAL_TRACE_MAP ? b[i].dir : 0;
+		r.flags = flags;
+		if (b[i].flags & COAL_BUF_PRIVATE)
+			r.flags |= COAL_TRACE_F_PRIVATE;
+		r.gpa = op == COAL_TRACE_MAP ? b[i].gpa : 0;
+		r.len = b[i].len;
+		r.dma = b[i].dma;
+		adma_trace_put(t, at + i, &r);
 	}
-	spin_unlock_irqrestore(&t->lock, irq);
-out:
 	rcu_read_unlock();
 }
 
@@ -117,19 +126,13 @@ void adma_trace_sgl(struct adma_dev *a, unsigned int op,
 	struct coal_trace_rec r = { .op = op };
 	struct scatterlist *sg;
 	struct adma_trace *t;
-	unsigned long irq;
 	u64 at;
 	int i;
 
 	if (nents <= 0)
 		return;
-	rcu_read_lock();
-	t = rcu_dereference(a->trace);
-	if (!t)
-		goto out;
-	r.ts_ns = ktime_get_ns() - t->start_ns;
-	spin_lock_irqsave(&t->lock, irq);
-	if (adma_trace_reserve(t, nents, &at)) {
+	t = adma_trace_begin(a, nents, &at, &r.ts_ns);
+	if (t) {
 		for_each_sg(sgl, sg, nents, i) {
 			r.nbuf = i ? 0 : nents;
 			r.dir = op == COAL_TRACE_MAP ? dir : 0;
@@ -139,8 +142,6 @@ void adma_trace_sgl(struct adma_dev *a, unsigned int op,
 			adma_trace_put(t, at + i, &r);
 		}
 	}
-	spin_unlock_irqrestore(&t->lock, irq);
-out:
 	rcu_read_unlock();
 }
 

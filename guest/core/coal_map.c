@@ -255,29 +255,14 @@ static void map_rollback(struct coal *c, unsigned int n)
 	coal_send_unmaps(c);
 }
 
-/* Make every extent of this call live; drop those left without buffers. */
-static void map_commit(struct coal *c, struct coal_buf *buf, unsigned int n)
+/*
+ * Publish the call's buffer records (buffer i served by c->plan[i], as
+ * c->how[i] says) and count them: for map_commit() and map_hits().
+ */
+static void recs_commit(struct coal *c, const struct coal_buf *buf,
+			unsigned int n)
 {
-	struct coal_ext *e, *next;
 	unsigned int i;
-
-	for (e = c->call_list; e; e = next) {
-		next = e->call_next;
-		e->call_next = NULL;
-		if (!e->refs) {
-			/*
-			 * a cluster whose only buffers fell back to private,
-			 * or that the host refused (never mapped)
-			 */
-			if (e->state == EXT_MAPPED)
-				coal_queue_unmap(c, e);
-			coal_ext_unlink(c, e);
-			c->env.free(c->env.ctx, e);
-			continue;
-		}
-		e->state = EXT_LIVE;
-	}
-	c->call_list = NULL;
 
 	for (i = 0; i < n; i++) {
 		struct coal_rec *r = c->rec[i];
@@ -317,6 +302,31 @@ static void map_commit(struct coal *c, struct coal_buf *buf, unsigned int n)
 	}
 	for (i = 0; i < n; i++)
 		c->plan[i]->revived = false;
+}
+
+/* Make every extent of this call live; drop those left without buffers. */
+static void map_commit(struct coal *c, struct coal_buf *buf, unsigned int n)
+{
+	struct coal_ext *e, *next;
+
+	for (e = c->call_list; e; e = next) {
+		next = e->call_next;
+		e->call_next = NULL;
+		if (!e->refs) {
+			/*
+			 * a cluster whose only buffers fell back to private,
+			 * or that the host refused (never mapped)
+			 */
+			if (e->state == EXT_MAPPED)
+				coal_queue_unmap(c, e);
+			coal_ext_unlink(c, e);
+			c->env.free(c->env.ctx, e);
+			continue;
+		}
+		e->state = EXT_LIVE;
+	}
+	c->call_list = NULL;
+	recs_commit(c, buf, n);
 }
 
 /*
@@ -498,30 +508,9 @@ static int map_hits(struct coal *c, struct coal_buf *buf, unsigned int n)
 			e->revived = true;
 		}
 		e->refs++;
+		c->how[i] = e->kind == EXT_PRIVATE ? HOW_PRIVATE : HOW_HIT;
 	}
-	for (i = 0; i < n; i++) {
-		struct coal_rec *r = c->rec[i], **head;
-		struct coal_ext *e = c->plan[i];
-
-		r->dma = buf[i].dma;
-		r->len = buf[i].len;
-		r->ext = e;
-		head = &c->buf_tab[coal_hash(r->dma, c->cfg.buf_bits)];
-		r->next = *head;
-		*head = r;
-		c->st.live_buffers++;
-		c->st.buffers_mapped++;
-		if (c->st.live_buffers > c->st.peak_buffers)
-			c->st.peak_buffers = c->st.live_buffers;
-		if (e->revived)
-			c->st.idle_hits++;
-		if (e->kind == EXT_PRIVATE)
-			c->st.private_maps++;
-		else
-			c->st.cluster_hits++;
-	}
-	for (i = 0; i < n; i++)
-		c->plan[i]->revived = false;
+	recs_commit(c, buf, n);
 	return 1;
 }
 

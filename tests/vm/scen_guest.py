@@ -89,13 +89,7 @@ def check_hostile(c, res, lossy=False):
     """hostile-db / hostile-drop: tests/vm/hostile (adma_hostile) rang
     apple-dma-pci's DOORBELL from two vCPUs at once ("race") and from an
     lsi53c895a script inside the lsi's MMIO handler ("bql", not lossy)."""
-    c.expect(res.reason == "done", "guest did not finish (%s after %.0f s)"
-             % (res.reason, res.elapsed))
-    c.expect(res.done_status == 0, "guest reported failure: %s"
-             % ("; ".join(res.fails) or "status=%s" % res.done_status))
-    c.expect(not res.console_errors, "kernel trouble on the console: %s"
-             % " | ".join(res.console_errors[:3]))
-    c.expect(not res.host_errors, "host side: %s" % "; ".join(res.host_errors))
+    no_trouble(c, res)
     try:   # QEMU's stderr shares the console log
         with open(res.log, errors="replace") as f:
             blocked = [ln.strip() for ln in f if "Blocked re-entrant IO" in ln]

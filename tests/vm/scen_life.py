@@ -26,17 +26,6 @@ def console_has(res, text):
         return text.encode() in f.read()
 
 
-def no_trouble(c, res):
-    """The guest finished, nothing oopsed, the host saw nothing malformed."""
-    c.expect(res.reason == "done", "guest did not finish (%s after %.0f s)"
-             % (res.reason, res.elapsed))
-    c.expect(res.done_status == 0, "guest reported failure: %s"
-             % ("; ".join(res.fails) or "status=%s" % res.done_status))
-    c.expect(not res.console_errors, "kernel trouble on the console: %s"
-             % " | ".join(res.console_errors[:3]))
-    c.expect(not res.host_errors, "host side: %s" % "; ".join(res.host_errors))
-
-
 def no_dma_around(c, res, tag, dev="adma0"):
     """At TAG: no DART fault, nothing left mapped on the host."""
     h = res.hstats.get(tag if dev == "adma0" else tag + "@" + dev)

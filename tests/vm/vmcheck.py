@@ -36,9 +36,8 @@ class Check:
         self.notes.append(text)
 
 
-def common(c, res, final_tag, workload=True):
-    """What every scenario needs: a clean run, the workload verified, no
-    DART fault, nothing malformed on the wire."""
+def no_trouble(c, res):
+    """The guest finished, nothing oopsed, the host saw nothing malformed."""
     c.expect(res.reason == "done", "guest did not finish (%s after %.0f s)"
              % (res.reason, res.elapsed))
     c.expect(res.done_status == 0, "guest reported failure: %s"
@@ -46,6 +45,12 @@ def common(c, res, final_tag, workload=True):
     c.expect(not res.console_errors, "kernel trouble on the console: %s"
              % " | ".join(res.console_errors[:3]))
     c.expect(not res.host_errors, "host side: %s" % "; ".join(res.host_errors))
+
+
+def common(c, res, final_tag, workload=True):
+    """What every scenario needs: a clean run, the workload verified, no
+    DART fault, nothing malformed on the wire."""
+    no_trouble(c, res)
     h = res.hstats.get(final_tag)
     if not c.expect(h is not None, "no host stats at '%s'" % final_tag):
         last = res.hstats.get("done")
