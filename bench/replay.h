@@ -69,7 +69,7 @@ struct rp_knobs {
 
 /* The module's defaults (guest/main.c). */
 #define RP_KNOBS_DEFAULT { .cluster_kb = 1024, .small_kb = 512, .lazy_max = 64, \
-			   .lazy_us = 1000, .cache_kb = 65536, .lazy_kb = 8192, \
+			   .lazy_us = 1000, .cache_kb = 262144, .lazy_kb = 8192, \
 			   .watermark_pct = 50 }
 
 enum { RP_PER_BUFFER, RP_REFERENCE, RP_CLUSTERS, RP_LAZY, RP_CACHE, RP_NPOL };

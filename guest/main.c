@@ -66,10 +66,10 @@ module_param(lazy_us, uint, 0444);
 MODULE_PARM_DESC(lazy_us,
 		 "Longest a deferred unmap waits, in microseconds: 1..1000000 (default 1000)");
 
-static unsigned int cache_kb = 65536;
+static unsigned int cache_kb = 262144;
 module_param(cache_kb, uint, 0444);
 MODULE_PARM_DESC(cache_kb,
-		 "KiB of idle host mappings (no buffer uses them) kept for reuse, LRU; 0: none (default 65536)");
+		 "KiB of idle host mappings (no buffer uses them) kept for reuse, LRU; 0: none (default 262144)");
 
 static unsigned int watermark_pct = 50;
 module_param(watermark_pct, uint, 0444);
@@ -117,7 +117,7 @@ static void adma_slot_drop(struct adma_dev *a)
 
 /*
  * Removed instances, freed at module exit. Teardown waits for every op that
- * found our ops on the device (SRCU, adma_ops_quiesce()) before the channel
+ * found our ops on the device (RCU or SRCU: adma_ops_quiesce()) before the channel
  * goes; the instance itself stays until exit, as belt and braces for a
  * caller that kept a stale ops pointer (it finds the instance dead).
  */

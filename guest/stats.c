@@ -102,6 +102,8 @@ static int adma_stats_show(struct seq_file *m, void *unused)
 	SHOW("evictions", cs.evictions);
 	SHOW("evict_watermark", cs.evict_watermark);
 	SHOW("evict_pressure", cs.evict_pressure);
+	SHOW("wm_excess_bytes", cs.wm_excess_bytes);
+	SHOW("wm_excess_maps", cs.wm_excess_maps);
 	SHOW("flushes", cs.flushes);
 	SHOW("pressure_retries", cs.pressure_retries);
 	SHOW("host_unmaps", cs.host_unmaps);

@@ -244,3 +244,28 @@ void coal_make_room(struct coal *c, uint64_t bytes, uint64_t maps)
 	if (over(c, bytes, maps, true))
 		coal_send_unmaps(c);
 }
+
+static uint64_t excess(uint64_t live, uint64_t mark, uint64_t spare)
+{
+	if (!mark || live <= mark)
+		return 0;
+	return live - mark < spare ? live - mark : spare;
+}
+
+/*
+ * After the host made mappings: how much of what lies above a watermark is
+ * idle or deferred, i.e. could have been given back first. The peaks say
+ * whether coal_make_room() ever fell short: 0 unless it has a bug.
+ */
+void coal_note_excess(struct coal *c)
+{
+	uint64_t b = excess(c->st.mapped_bytes, c->cfg.watermark_bytes,
+			    c->st.idle_bytes + c->st.deferred_bytes);
+	uint64_t m = excess(c->st.live_extents, c->cfg.watermark_maps,
+			    c->st.idle_extents + c->st.deferred);
+
+	if (b > c->st.wm_excess_bytes)
+		c->st.wm_excess_bytes = b;
+	if (m > c->st.wm_excess_maps)
+		c->st.wm_excess_maps = m;
+}

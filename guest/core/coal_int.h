@@ -148,6 +148,7 @@ void coal_idle_take(struct coal *c, struct coal_ext *e);
 void coal_idle_return(struct coal *c, struct coal_ext *e);
 struct coal_ext *coal_idle_private(struct coal *c, const struct coal_buf *b);
 void coal_make_room(struct coal *c, uint64_t bytes, uint64_t maps);
+void coal_note_excess(struct coal *c);
 void coal_evict_all(struct coal *c, uint64_t *reason);
 
 /*

@@ -137,6 +137,7 @@ static int run_host(struct coal *c)
 		}
 		e->state = EXT_MAPPED;
 	}
+	coal_note_excess(c);
 	return err;
 }
 

@@ -215,6 +215,13 @@ struct coal_stats {
 	uint64_t evictions;		/* idle mappings dropped */
 	uint64_t evict_watermark;	/* of which above a watermark */
 	uint64_t evict_pressure;	/* of which for a host refusal */
+	/*
+	 * Peaks, after each host map, of the idle or deferred bytes / maps
+	 * held above watermark_bytes / watermark_maps: always 0 (idle and
+	 * deferred mappings go before a map would rise above a watermark).
+	 */
+	uint64_t wm_excess_bytes;
+	uint64_t wm_excess_maps;
 	uint64_t flushes;		/* host_unmap calls, lazy_max > 0 */
 	uint64_t pressure_retries;	/* coal_map() calls retried after trim */
 	uint64_t host_unmaps;		/* host mappings unmapped */

@@ -32,6 +32,9 @@ void cc_check(struct coal *c)
 	assert_true(st->idle_extents + st->deferred <= st->live_extents);
 	assert_true(st->idle_bytes + st->deferred_bytes <= st->mapped_bytes);
 	assert_true(st->idle_bytes <= cfg->cache_bytes);
+	/* nothing idle or deferred ever held above a watermark */
+	assert_int_equal(st->wm_excess_bytes, 0);
+	assert_int_equal(st->wm_excess_maps, 0);
 	if (cfg->lazy_max)
 		assert_true(st->deferred < cfg->lazy_max);
 	else

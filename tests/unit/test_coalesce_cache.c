@@ -226,6 +226,8 @@ static void test_watermark_unreachable(void **state)
 	cc_unmap(c, d[1], 4 * KiB);
 	assert_int_equal(st->idle_extents, 1);
 	d[1] = cc_map1(c, BASE + 8 * CS, BIG);	/* needs 4 clusters' bytes */
+	assert_true(st->mapped_bytes > 2 * CS);	/* above, by in use alone */
+	assert_int_equal(st->wm_excess_bytes, 0);
 	assert_int_equal(st->idle_extents, 0);
 	assert_int_equal(st->deferred, 0);
 	assert_int_equal(H.nmaps, 2);

@@ -241,7 +241,8 @@ class Bench:
         rounds = ["bench:wl:" + WL, "bench:seq:%d:1" % SEQ_MIB,
                   "bench:lat:%d:%d" % (LAT_N, LAT_RANGE), "bench:seq:%d:2" % SEQ_MIB,
                   "bench:pairs:%d" % PAIRS]
-        self.boot("main", smp=2, qemu_extra=DISK2, steps=rounds * ROUNDS,
+        # 2 GiB: dmabench's miss pool is twice the idle cache (512 MiB)
+        self.boot("main", smp=2, mem="2G", qemu_extra=DISK2, steps=rounds * ROUNDS,
                   admaargs=a.main_args)
         gpu = dict(backend="simgpu", opts="")
         for name, args in (("gpu", ""), ("gpu-percall", PERCALL)):
@@ -343,13 +344,18 @@ class Bench:
               "", "met" if refusals == 0 else ("NOT met" if refusals else "NOT MEASURED"))
         t.add("tiny limits: idle mappings evicted (> 0)", str(ev), "", "",
               "met" if isinstance(ev, int) and ev > 0 else ("NOT MEASURED" if ev is None else "NOT met"))
-        top = max(wm, self.nocache_peak or 0)
-        r = ratio(peak, top)
-        t.check("tiny limits: peak live bytes <= max(watermark, cache-off peak)",
-                fmt(peak and peak / MiB, " MiB", 2),
-                "%s (%s), %s (cache off)" % (fmt(wm / MiB, " MiB", 2), wm_how,
-                                             fmt((self.nocache_peak or 0) / MiB, " MiB", 2)),
-                r, r is not None and r <= 1)
+        # what the coalescer saw after each host map: idle or deferred
+        # mappings held above a watermark (in use alone may pass it)
+        ex_b, ex_m = s.get("wm_excess_bytes"), s.get("wm_excess_maps")
+        known = isinstance(ex_b, int) and isinstance(ex_m, int)
+        t.add("tiny limits: idle or deferred held above the watermark after any map (peak)",
+              "%s B, %s maps" % (ex_b, ex_m), "0", "",
+              "NOT MEASURED" if not known else ("met" if ex_b == 0 and ex_m == 0 else "NOT met"))
+        t.add("  peak live bytes (in use alone may pass the watermark; beside)",
+              fmt(peak and peak / MiB, " MiB", 2),
+              "%s (%s), %s (cache off)" % (fmt(wm / MiB, " MiB", 2), wm_how,
+                                           fmt((self.nocache_peak or 0) / MiB, " MiB", 2)),
+              fmt(ratio(peak, wm), "x", 2), "info")
 
     def latency_rows(self, t, m):
         d, g = m.results.get("lat-direct", {}), m.results.get("lat-managed", {})

@@ -54,7 +54,7 @@
 static unsigned int pool_mib = 128;
 module_param(pool_mib, uint, 0444);
 MODULE_PARM_DESC(pool_mib,
-		 "Pool of 1 MiB chunks the buffers come from, in MiB (default 128: twice apple_dma's default idle cache, for the miss mode)");
+		 "Pool of 1 MiB chunks the buffers come from, in MiB (default 128; benchguest.sh loads it with twice apple_dma's idle cache, for the miss mode)");
 
 static unsigned int window_kb = 1024;
 module_param(window_kb, uint, 0444);
