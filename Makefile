@@ -37,6 +37,7 @@ UNIT_DEPS_test_coalesce := $(COAL_SRC) tests/unit/coal_rig.c
 UNIT_DEPS_test_coalesce_cases := $(UNIT_DEPS_test_coalesce)
 UNIT_DEPS_test_coalesce_cache := $(UNIT_DEPS_test_coalesce) tests/unit/coal_cache_rig.c
 UNIT_DEPS_test_coalesce_lazy := $(UNIT_DEPS_test_coalesce_cache)
+UNIT_DEPS_test_coalesce_pin := $(UNIT_DEPS_test_coalesce_cache)
 UNIT_DEPS_test_simgpu := $(SIM_SRC) host/dartsim.c tests/unit/simgpu_rig.c
 UNIT_DEPS_test_simgpu_engine := $(UNIT_DEPS_test_simgpu)
 UNIT_DEPS_test_simgpu_threads := $(SIM_SRC) host/dartsim.c

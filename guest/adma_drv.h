@@ -17,6 +17,7 @@
 #include <linux/mutex.h>
 #include <linux/notifier.h>
 #include <linux/pci.h>
+#include <linux/percpu.h>
 #include <linux/irq_work.h>
 #include <linux/printk.h>
 #include <linux/ratelimit.h>
@@ -59,14 +60,48 @@ struct adma_stats {
 	atomic64_t unmaps_lost;		/* kept unmaps given up on */
 	atomic64_t maps_undone;		/* OK maps in a failed block, undone */
 	atomic64_t release_all;		/* RELEASE_ALL written */
-	/* buffers mapped + unmapped through the DMA API (sg: each entry) */
-	atomic64_t dma_calls;
 	atomic64_t timer_flushes;	/* flush timer runs that sent unmaps */
 	atomic64_t trims;		/* idle cache emptied (unbind, debugfs) */
 	atomic64_t lock_contended;	/* a->lock found taken (trylock failed) */
 	atomic64_t chan_contended;	/* chan_lock found taken */
 	/* queued unmaps rung under a->lock (queue full, flush_unlocked=0) */
 	atomic64_t unmaps_rung_locked;
+	/* fast windows (fast.c) */
+	atomic64_t fast_made;		/* windows published */
+	atomic64_t fast_retired;	/* ... retired (or dropped) */
+};
+
+/*
+ * Counters of every DMA call, per CPU: an atomic costs a fast window's hit
+ * as much as the rest of it under emulation. Summed when read.
+ */
+struct adma_pcpu {
+	u64 dma_calls;		/* buffers mapped + unmapped (sg: each entry) */
+	u64 fast_maps;		/* buffers mapped without the lock */
+	u64 fast_unmaps;	/* ... unmapped without it */
+};
+
+/*
+ * Fast windows (fast.c): pinned idle clusters whose buffers are mapped and
+ * unmapped without a->lock. The hash chains are read under RCU and written
+ * under a->lock: by_gpa by cluster index, by_dma by device address >>
+ * cluster shift (a window's range covers one or two of those). ring holds
+ * every window, for the clock that picks one to retire when all are taken.
+ */
+#define ADMA_FW_BITS		7
+#define ADMA_FW_DMA_BITS	8
+#define ADMA_FW_MAX		64
+
+struct adma_fw;
+
+struct adma_fast {
+	struct hlist_head by_gpa[1 << ADMA_FW_BITS];
+	struct hlist_head by_dma[1 << ADMA_FW_DMA_BITS];
+	struct adma_fw *ring[ADMA_FW_MAX];
+	unsigned int hand;		/* the clock's, in ring */
+	unsigned int shift;		/* cluster shift */
+	unsigned int max;		/* windows at most; 0: off */
+	unsigned int live;		/* published now (written under lock) */
 };
 
 /*
@@ -147,6 +182,8 @@ struct adma_dev {
 	 * held_*: the current hold, for the hold_* times.
 	 */
 	spinlock_t lock;
+	struct adma_fast fast;		/* written under lock, read under RCU */
+	struct adma_pcpu __percpu *pcpu;
 	struct coal *coal;
 	const struct coal_stats *cstats;	/* coal_stats(coal) */
 	struct coal_buf *sbuf;		/* coal max_batch entries */
@@ -316,6 +353,22 @@ void adma_outq_ring(struct adma_dev *a, bool locked);
 void adma_lazy_init(struct adma_dev *a, unsigned int lazy_us);
 void adma_lazy_flush(struct adma_dev *a);
 void adma_trim(struct adma_dev *a);
+
+/* fast.c: lock-free hits */
+void adma_fast_init(struct adma_dev *a, unsigned int max);
+bool adma_fast_map(struct adma_dev *a, struct coal_buf *b,
+		   const struct coal_want *w);
+bool adma_fast_unmap(struct adma_dev *a, u64 dma, u64 len);
+void adma_fast_put(struct adma_dev *a, u64 dma, u64 len);
+void adma_fast_publish(struct adma_dev *a, const struct coal_buf *b,
+		       unsigned int n);
+void adma_fast_note(struct adma_dev *a, const struct coal_buf *b,
+		    unsigned int n);
+unsigned int adma_unmap_locked(struct adma_dev *a, struct coal_ubuf *u,
+			       unsigned int n);
+unsigned int adma_fast_retire_idle(struct adma_dev *a);
+void adma_fast_count(struct adma_dev *a, unsigned int *idle, u64 *buffers);
+void adma_fast_drop_all(struct adma_dev *a);
 
 /* ops.c */
 void adma_ops_quiesce(void);

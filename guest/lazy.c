@@ -162,6 +162,7 @@ void adma_trim(struct adma_dev *a)
 	unsigned long flags;
 
 	adma_lock(a, &flags);
+	adma_fast_retire_idle(a);	/* their clusters go idle, then */
 	coal_trim(a->coal);
 	adma_unlock(a, flags);
 	atomic64_inc(&a->stats.trims);

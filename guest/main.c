@@ -81,6 +81,11 @@ module_param(flush_unlocked, bool, 0444);
 MODULE_PARM_DESC(flush_unlocked,
 		 "Ring unmaps after the coalescer lock is dropped (default 1; 0: with it held, as before, to measure)");
 
+static unsigned int fast_windows = 64;
+module_param(fast_windows, uint, 0444);
+MODULE_PARM_DESC(fast_windows,
+		 "Idle clusters pinned so that their buffers map and unmap without the coalescer lock, at most (also at most half the cache); 0: none (default 64)");
+
 static DEFINE_MUTEX(adma_quirk_lock);
 static unsigned int adma_quirk_users;
 
@@ -231,8 +236,10 @@ static int adma_coal_init(struct adma_dev *a)
 		return -ENOMEM;
 	}
 	a->coal = coal_init(mem, &cfg, &env);
-	if (a->coal)
+	if (a->coal) {
 		a->cstats = coal_stats(a->coal);
+		adma_fast_init(a, fast_windows);
+	}
 	a->sbuf = kcalloc(a->max_batch, sizeof(*a->sbuf), GFP_KERNEL);
 	a->subuf = kcalloc(a->max_batch, sizeof(*a->subuf), GFP_KERNEL);
 	a->spending = kcalloc(a->max_batch, sizeof(*a->spending), GFP_KERNEL);
@@ -396,6 +403,11 @@ static int adma_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	a = kzalloc(sizeof(*a), GFP_KERNEL);
 	if (!a)
 		return -ENOMEM;
+	a->pcpu = alloc_percpu(struct adma_pcpu);
+	if (!a->pcpu) {
+		kfree(a);
+		return -ENOMEM;
+	}
 	a->pdev = pdev;
 	spin_lock_init(&a->lock);
 	spin_lock_init(&a->chan_lock);
@@ -472,6 +484,7 @@ chan:
 put:
 	pci_dev_put(a->managed);
 free:
+	free_percpu(a->pcpu);
 	kfree(a);
 	return ret;
 }
@@ -543,6 +556,7 @@ static void __exit adma_exit(void)
 		pci_dev_put(a->managed);
 		pci_dev_put(a->gone);
 		pci_dev_put(a->pdev);
+		free_percpu(a->pcpu);
 		kfree(a);
 	}
 }

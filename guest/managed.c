@@ -383,6 +383,7 @@ void adma_release_leftovers(struct adma_dev *a)
 
 	hrtimer_cancel(&a->flush_timer);	/* everything goes now */
 	adma_lock(a, &flags);
+	adma_fast_drop_all(a);			/* pins first */
 	left = coal_release_all(a->coal);	/* trims and flushes too */
 	adma_unlock(a, flags);			/* rings them */
 	spin_lock_irqsave(&a->chan_lock, flags);

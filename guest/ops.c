@@ -136,7 +136,16 @@ static int adma_map_fit(struct adma_dev *a, struct coal_buf *b,
 	int err;
 
 	lockdep_assert_held(&a->lock);
+	adma_fast_publish(a, b, n);
+	/* one buffer the window just published takes: no record in it */
+	if (n == 1 && !(b->flags & COAL_BUF_PRIVATE) && adma_fast_map(a, b, w))
+		return 0;
 	err = coal_map(a->coal, b, n);
+	/* no space: the idle fast windows go too, then once more */
+	if (err == COAL_ENOMEM && adma_fast_retire_idle(a)) {
+		coal_trim(a->coal);
+		err = coal_map(a->coal, b, n);
+	}
 	for (i = 0; !err && i < n; i++) {
 		if (each)
 			w->size = b[i].len;
@@ -154,6 +163,8 @@ static int adma_map_fit(struct adma_dev *a, struct coal_buf *b,
 	}
 	if (each)
 		w->size = 0;
+	if (!err)
+		adma_fast_note(a, b, n);
 	return err;
 }
 
@@ -173,7 +184,7 @@ int adma_map_one(struct adma_dev *a, struct coal_buf *b, struct coal_want *w)
 	unsigned long flags;
 	int err;
 
-	atomic64_inc(&a->stats.dma_calls);
+	this_cpu_inc(a->pcpu->dma_calls);
 	if (!adma_usable(a) || !b->dir)
 		return -EINVAL;
 	adma_lock_one(a, &flags);
@@ -193,6 +204,11 @@ dma_addr_t adma_map_range(struct device *dev, phys_addr_t phys, size_t size,
 	if (!a)
 		return DMA_MAPPING_ERROR;
 	adma_want_streaming(dev, &w, size);
+	if (likely(!READ_ONCE(a->noncoherent)) && adma_fast_map(a, &b, &w)) {
+		this_cpu_inc(a->pcpu->dma_calls);
+		adma_trace_map(a, &b, 0);
+		return b.dma;
+	}
 	err = adma_map_one(a, &b, &w);
 	if (!err) {
 		adma_trace_map(a, &b, 0);
@@ -212,9 +228,11 @@ void adma_unmap_range(struct device *dev, dma_addr_t addr, size_t size)
 	if (!a)
 		return;
 	adma_trace_unmap(a, addr, size);
-	atomic64_inc(&a->stats.dma_calls);
+	this_cpu_inc(a->pcpu->dma_calls);
+	if (adma_fast_unmap(a, addr, size))
+		return;
 	adma_lock_one(a, &flags);
-	skipped = coal_unmap(a->coal, &u, 1);
+	skipped = adma_unmap_locked(a, &u, 1);
 	adma_unlock(a, flags);
 	if (skipped) {
 		atomic64_inc(&a->stats.unmap_errors);
@@ -285,15 +303,50 @@ static dma_addr_t adma_map_resource(struct device *dev, phys_addr_t phys,
  * never for a whole list, and the lock is dropped between chunks.
  */
 
-/* Unmap entries [0, n) of a scatterlist that were mapped by us. */
+/* Entries held back from the lock at a time when fast windows are on. */
+#define ADMA_SG_PEND	16
+
+/* Unmap pend[0, n) under the lock; returns how many were not mapped. */
+static unsigned int adma_unmap_pend(struct adma_dev *a, struct coal_ubuf *pend,
+				    unsigned int n)
+{
+	unsigned long flags;
+	unsigned int skipped;
+
+	adma_lock(a, &flags);
+	skipped = adma_unmap_locked(a, pend, n);
+	adma_unlock(a, flags);
+	return skipped;
+}
+
+/*
+ * Unmap entries [0, n) of a scatterlist that were mapped by us. With fast
+ * windows, entries of theirs go without the lock and the others under it,
+ * ADMA_SG_PEND at a time; without, a chunk of max_batch per hold.
+ */
 static void adma_unmap_sg_entries(struct adma_dev *a, struct scatterlist *sgl,
 				  int n)
 {
 	unsigned int chunk = coal_config(a->coal)->max_batch, k, skipped = 0;
+	struct coal_ubuf pend[ADMA_SG_PEND];
 	struct scatterlist *sg = sgl;
 	unsigned long flags;
 	int done = 0;
 
+	if (READ_ONCE(a->fast.live)) {
+		for (k = 0; done < n; done++, sg = sg_next(sg)) {
+			pend[k] = (struct coal_ubuf){ .dma = sg_dma_address(sg),
+						      .len = sg_dma_len(sg) };
+			if (adma_fast_unmap(a, pend[k].dma, pend[k].len))
+				continue;
+			if (++k == ADMA_SG_PEND) {
+				skipped += adma_unmap_pend(a, pend, k);
+				k = 0;
+			}
+		}
+		if (k)
+			skipped += adma_unmap_pend(a, pend, k);
+	}
 	while (done < n) {
 		adma_lock(a, &flags);
 		for (k = 0; k < chunk && done < n; k++, done++) {
@@ -301,7 +354,7 @@ static void adma_unmap_sg_entries(struct adma_dev *a, struct scatterlist *sgl,
 			a->subuf[k].len = sg_dma_len(sg);
 			sg = sg_next(sg);
 		}
-		skipped += coal_unmap(a->coal, a->subuf, k);
+		skipped += adma_unmap_locked(a, a->subuf, k);
 		adma_unlock(a, flags);
 	}
 	if (skipped) {
@@ -310,6 +363,35 @@ static void adma_unmap_sg_entries(struct adma_dev *a, struct scatterlist *sgl,
 				    "apple_dma: unmap_sg: %u entries not mapped\n",
 				    skipped);
 	}
+}
+
+/*
+ * Every entry from a fast window, or none (those taken are given back):
+ * then the list goes under the lock.
+ */
+static bool adma_map_sg_fast(struct adma_dev *a, struct scatterlist *sgl,
+			     int nents, unsigned int cdir,
+			     const struct coal_want *w)
+{
+	struct scatterlist *sg;
+	struct coal_buf b;
+	int i, j;
+
+	if (!READ_ONCE(a->fast.live))
+		return false;
+	for_each_sg(sgl, sg, nents, i) {
+		b = (struct coal_buf){ .gpa = sg_phys(sg), .len = sg->length,
+				       .dir = cdir };
+		if (!adma_fast_map(a, &b, w))
+			break;
+		sg_dma_address(sg) = b.dma;
+		sg_dma_len(sg) = b.len;
+	}
+	if (i == nents)
+		return true;
+	for_each_sg(sgl, sg, i, j)
+		adma_fast_put(a, sg_dma_address(sg), sg_dma_len(sg));
+	return false;
 }
 
 /*
@@ -331,13 +413,17 @@ static int adma_map_sg(struct device *dev, struct scatterlist *sgl, int nents,
 	if (!a)
 		return -EIO;
 	if (nents > 0)
-		atomic64_add(nents, &a->stats.dma_calls);
+		this_cpu_add(a->pcpu->dma_calls, nents);
 	chunk = coal_config(a->coal)->max_batch;
 	if (!adma_usable(a) || !cdir || nents <= 0) {
 		err = -EINVAL;
 		goto fail;
 	}
 	adma_want_streaming(dev, &w, 0);	/* size: each entry's own */
+	if (adma_map_sg_fast(a, sgl, nents, cdir, &w)) {
+		adma_trace_sg(a, COAL_TRACE_MAP, sgl, nents, cdir);
+		return nents;
+	}
 	while (mapped < nents) {
 		first = sg;
 		adma_lock(a, &flags);
@@ -381,7 +467,7 @@ static void adma_unmap_sg(struct device *dev, struct scatterlist *sgl,
 	if (a) {
 		adma_trace_sg(a, COAL_TRACE_UNMAP, sgl, nents, 0);
 		if (nents > 0)
-			atomic64_add(nents, &a->stats.dma_calls);
+			this_cpu_add(a->pcpu->dma_calls, nents);
 		adma_unmap_sg_entries(a, sgl, nents);
 	}
 }

@@ -36,18 +36,29 @@ static int adma_stats_show(struct seq_file *m, void *unused)
 {
 	static const char * const names[] = ADMA_STATUS_NAMES;
 	struct adma_dev *a = m->private;
+	struct adma_pcpu pc = { 0 };
 	struct coal_stats cs;
 	unsigned long flags;
-	unsigned int i;
+	unsigned int i, fast_idle;
+	u64 fast_bufs;
+	int cpu;
 
 	spin_lock_irqsave(&a->lock, flags);
 	cs = *coal_stats(a->coal);
+	adma_fast_count(a, &fast_idle, &fast_bufs);
 	spin_unlock_irqrestore(&a->lock, flags);
+	for_each_possible_cpu(cpu) {
+		const struct adma_pcpu *p = per_cpu_ptr(a->pcpu, cpu);
+
+		pc.dma_calls += READ_ONCE(p->dma_calls);
+		pc.fast_maps += READ_ONCE(p->fast_maps);
+		pc.fast_unmaps += READ_ONCE(p->fast_unmaps);
+	}
 
 #define SHOW(name, v) seq_printf(m, "%s: %llu\n", name, (unsigned long long)(v))
 #define SHOW_ATOMIC(f) SHOW(#f, atomic64_read(&a->stats.f))
 	SHOW("live_host_maps", cs.live_extents);
-	SHOW("live_buffers", cs.live_buffers);
+	SHOW("live_buffers", cs.live_buffers + fast_bufs);	/* fast: no record */
 	SHOW("mapped_bytes", cs.mapped_bytes);
 	SHOW("peak_host_maps", cs.peak_extents);
 	SHOW("peak_mapped_bytes", cs.peak_mapped_bytes);
@@ -109,9 +120,20 @@ static int adma_stats_show(struct seq_file *m, void *unused)
 	SHOW("host_unmaps", cs.host_unmaps);
 	SHOW("host_calls", cs.host_calls);
 	SHOW("recs_kept", cs.recs_kept);
+	/* fast windows (fast.c) */
+	SHOW("fast_windows", READ_ONCE(a->fast.live));
+	SHOW("fast_max", a->fast.max);
+	SHOW("fast_maps", pc.fast_maps);
+	SHOW("fast_unmaps", pc.fast_unmaps);
+	SHOW_ATOMIC(fast_made);
+	SHOW_ATOMIC(fast_retired);
+	SHOW("fast_idle", fast_idle);
+	SHOW("fast_buffers", fast_bufs);
+	SHOW("pins", cs.pins);
+	/* an idle fast window is in use for the coalescer, idle for us */
 	SHOW("in_use_host_maps", cs.live_extents - cs.idle_extents -
-	     cs.deferred);
-	SHOW_ATOMIC(dma_calls);
+	     cs.deferred - fast_idle);
+	SHOW("dma_calls", pc.dma_calls);
 	SHOW_ATOMIC(timer_flushes);
 	SHOW_ATOMIC(trims);
 	SHOW("lazy_max", coal_config(a->coal)->lazy_max);

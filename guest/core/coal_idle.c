@@ -207,6 +207,42 @@ void coal_trim(struct coal *c)
 	coal_send_unmaps(c);
 }
 
+/* ---- pins (coalesce.h) */
+
+bool coal_pin_idle(struct coal *c, uint64_t gpa, struct coal_pin *p)
+{
+	struct coal_slot *s;
+	struct coal_ext *e = NULL;
+	uint64_t key;
+
+	if (!c->cfg.cluster_shift || !c->st.idle_extents)
+		return false;
+	key = gpa >> c->cfg.cluster_shift;
+	for (s = c->ext_tab[coal_hash(key, c->cfg.ext_bits)]; s; s = s->next)
+		if (s->key == key) {
+			e = s->ext;
+			break;
+		}
+	if (!e || !e->idle || e->kind != EXT_SINGLE || e->nruns != 1 ||
+	    e->run[0].len != e->len)
+		return false;
+	coal_idle_take(c, e);
+	e->refs = 1;
+	c->st.pins++;
+	p->gpa = e->gpa;
+	p->len = e->len;
+	p->dma = e->run[0].dma;
+	p->ext = e;
+	return true;
+}
+
+void coal_unpin(struct coal *c, const struct coal_pin *p)
+{
+	c->st.pins--;
+	coal_ext_put(c, p->ext);
+	coal_end_call(c);
+}
+
 /* ---- watermark */
 
 /* Would bytes / maps more mappings go above a watermark? */

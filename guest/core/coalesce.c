@@ -227,32 +227,45 @@ static struct coal_rec *rec_take(struct coal *c, uint64_t dma, uint64_t len,
 	return r;
 }
 
-/* drop: the mappings of these buffers are never kept idle from now on. */
+/* Unmap one buffer if it is live; drop: its mapping is never kept idle. */
+static bool unmap_one(struct coal *c, const struct coal_ubuf *u, bool drop)
+{
+	bool mismatch;
+	struct coal_rec *r = rec_take(c, u->dma, u->len, &mismatch);
+
+	if (!r)
+		return false;
+	if (mismatch)
+		c->st.size_mismatches++;
+	c->st.live_buffers--;
+	if (drop)
+		r->ext->no_idle = true;
+	coal_ext_put(c, r->ext);
+	coal_rec_put(c, r);
+	return true;
+}
+
 static unsigned int unmap_bufs(struct coal *c, const struct coal_ubuf *buf,
 			       unsigned int n, bool drop)
 {
 	unsigned int i, skipped = 0;
 
 	for (i = 0; i < n; i++) {
-		bool mismatch;
-		struct coal_rec *r = rec_take(c, buf[i].dma, buf[i].len,
-					      &mismatch);
-
-		if (!r) {
-			c->st.unknown_unmaps++;
-			skipped++;
+		if (unmap_one(c, &buf[i], drop))
 			continue;
-		}
-		if (mismatch)
-			c->st.size_mismatches++;
-		c->st.live_buffers--;
-		if (drop)
-			r->ext->no_idle = true;
-		coal_ext_put(c, r->ext);
-		coal_rec_put(c, r);
+		c->st.unknown_unmaps++;
+		skipped++;
 	}
 	coal_end_call(c);
 	return skipped;
+}
+
+bool coal_unmap_known(struct coal *c, const struct coal_ubuf *u)
+{
+	bool done = unmap_one(c, u, false);
+
+	coal_end_call(c);
+	return done;
 }
 
 unsigned int coal_unmap(struct coal *c, const struct coal_ubuf *buf,

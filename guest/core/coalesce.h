@@ -227,6 +227,7 @@ struct coal_stats {
 	uint64_t host_unmaps;		/* host mappings unmapped */
 	uint64_t host_calls;		/* host_map + host_unmap invocations */
 	uint64_t recs_kept;		/* buffer records kept (keep_recs) */
+	uint64_t pins;			/* mappings pinned now (coal_pin_idle) */
 };
 
 struct coal;
@@ -295,6 +296,12 @@ unsigned int coal_unmap_drop(struct coal *c, const struct coal_ubuf *buf,
 			     unsigned int n);
 
 /*
+ * As coal_unmap() of one buffer, but an address not live is not counted
+ * as unknown: false. For an embedder that mapped it elsewhere (a pin).
+ */
+bool coal_unmap_known(struct coal *c, const struct coal_ubuf *u);
+
+/*
  * Unmap everything (teardown), then coal_trim(), and free the records kept
  * for reuse; returns the number of buffers released.
  */
@@ -306,6 +313,28 @@ uint64_t coal_release_all(struct coal *c);
  * since may have kept some). Maps nothing, unmaps nothing.
  */
 void coal_fini(struct coal *c);
+
+/*
+ * Pins: a reference on the cluster mapping of one window, held without a
+ * buffer record, for an embedder that serves buffers from that window by
+ * itself (apple_dma's lock-free hits, guest/fast.c) and counts them itself.
+ * coal_pin_idle() pins the cluster of gpa's window only if it is idle (so
+ * no buffer record lies in its device range when pinned) and mapped in one
+ * device-contiguous run covering the whole window; the pin fills p with the
+ * window and its device address. A pinned mapping counts as in use; while
+ * pinned, coal_map() may still serve buffers from it (with records).
+ * coal_unpin() gives it back: idle again, or retired, as when the last
+ * buffer goes. coal_release_all() does not drop pins: unpin first.
+ */
+struct coal_pin {
+	uint64_t gpa;
+	uint64_t len;
+	uint64_t dma;
+	void *ext;			/* the coalescer's, opaque */
+};
+
+bool coal_pin_idle(struct coal *c, uint64_t gpa, struct coal_pin *p);
+void coal_unpin(struct coal *c, const struct coal_pin *p);
 
 /* Send every deferred unmap now; returns how many were sent. */
 unsigned int coal_flush(struct coal *c);

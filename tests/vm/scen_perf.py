@@ -1,8 +1,9 @@
 """scen_perf.py - vmtest scenarios of lazy unmap and the idle-mapping cache
 (issue 11): the default (lazy + cache) and lazy unmap alone against strict=1
 on the same workload, strict alone, the cache under tiny host limits, lost
-doorbells with batched unmaps, and unmaps rung outside the coalescer lock
-on 2 vCPUs. vmtest.py merges SCENARIOS."""
+doorbells with batched unmaps, unmaps rung outside the coalescer lock on 2
+vCPUs, and fast windows (maps and unmaps without that lock). vmtest.py
+merges SCENARIOS."""
 from vmcheck import *  # noqa: F401,F403
 from scen_life import check_drop
 
@@ -33,6 +34,12 @@ class BaselineFirstVm(vm.Vm):
         res = super().run(timeout)
         res.baseline = base
         return res
+
+
+class NoFastFirstVm(BaselineFirstVm):
+    """The baseline has no fast windows."""
+
+    BASELINE = "fast_windows=0"
 
 
 class LockedFlushFirstVm(BaselineFirstVm):
@@ -182,6 +189,41 @@ def check_smp(c, res):
     irqoff_note(c, bg, "flush under the coalescer lock (baseline)")
 
 
+def check_fast(c, res):
+    """4 threads on 2 vCPUs with the defaults: buffers of fast windows map
+    and unmap without the coalescer lock; each is counted once (the windows'
+    counts agree with the calls counted), no unmap is refused, each window
+    holds one pin; the baseline (fast_windows=0) has none."""
+    g, bg = both_runs(c, res, "fast_windows=0")
+    if not g:
+        return
+    c.expect(bg.get("fast_max") == 0 and bg.get("fast_maps") == 0,
+             "baseline: fast_max %s fast_maps %s" % (bg.get("fast_max"), bg.get("fast_maps")))
+    c.expect(g.get("fast_max", 0) > 0 and g.get("fast_made", 0) > 0,
+             "no fast window was published (max %s)" % g.get("fast_max"))
+    c.expect(g.get("fast_maps", 0) > 0 and g.get("fast_unmaps", 0) > 0,
+             "fast maps %s, unmaps %s" % (g.get("fast_maps"), g.get("fast_unmaps")))
+    for who, s in (("default", g), ("baseline", bg)):
+        # the windows' counts (fast buffers live) against the calls counted
+        live = s.get("fast_maps", 0) - s.get("fast_unmaps", 0)
+        c.expect(s.get("fast_buffers") == live and live <= s.get("live_buffers", 0),
+                 "%s, quiet: %s fast buffers in the windows' counts, %s fast maps - %s "
+                 "fast unmaps, %s buffers live" % (who, s.get("fast_buffers"),
+                                                   s.get("fast_maps"), s.get("fast_unmaps"),
+                                                   s.get("live_buffers")))
+        c.expect(s.get("unmap_errors") == 0 and s.get("unknown_unmaps") == 0,
+                 "%s: %s unmap errors, %s unknown" % (who, s.get("unmap_errors"),
+                                                     s.get("unknown_unmaps")))
+    c.expect(g.get("pins") == g.get("fast_windows"),
+             "%s pins for %s fast windows" % (g.get("pins"), g.get("fast_windows")))
+    c.note("fast windows: %s published, %s retired, %s live; %s of %s DMA calls without "
+           "the coalescer lock (%s maps, %s unmaps); coalescer lock found taken %s times "
+           "(baseline %s)" % (g.get("fast_made"), g.get("fast_retired"), g.get("fast_windows"),
+                              g.get("fast_maps", 0) + g.get("fast_unmaps", 0),
+                              g.get("dma_calls"), g.get("fast_maps"), g.get("fast_unmaps"),
+                              g.get("lock_contended"), bg.get("lock_contended")))
+
+
 def check_strict(c, res):
     """strict=1: nothing deferred, nothing idle, every unmap answered."""
     g = perf_common(c, res)
@@ -245,6 +287,11 @@ SCENARIOS.update({
                 vm_class=LockedFlushFirstVm, admaargs="cache_kb=0",
                 wl="-n smp -m %d -t 4 -w mixed -s 66" % PERF_MIB, steps=PERF_STEPS,
                 timeout=300, check=check_smp),
+    "fast": dict(title="4 threads on 2 vCPUs, defaults: fast windows map and unmap without "
+                       "the coalescer lock (vs fast_windows=0), counts balance, verified",
+                 vm_class=NoFastFirstVm,
+                 wl="-n fast -m %d -t 4 -w mixed -s 67" % PERF_MIB, steps=PERF_STEPS,
+                 timeout=300, check=check_fast),
     # lost doorbells with unmaps batched: a dropped batch of deferred unmaps
     # is kept and resent (chan.c), nothing leaks
     "drop-lazy": dict(title="lost doorbells (drop-ppm) with lazy unmap: batched unmaps "
