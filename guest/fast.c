@@ -122,7 +122,10 @@ void adma_fast_init(struct adma_dev *a, unsigned int max)
 			   (u64)ADMA_FW_MAX);
 }
 
-/* Map b from a published window, without the lock; false: not served. */
+/*
+ * Map b from a published window, without the lock; false: not served.
+ * Under RCU (the streaming ops run in it, and we read its chains).
+ */
 bool adma_fast_map(struct adma_dev *a, struct coal_buf *b,
 		   const struct coal_want *w)
 {
@@ -135,7 +138,6 @@ bool adma_fast_map(struct adma_dev *a, struct coal_buf *b,
 		return false;
 	if (!each.size)
 		each.size = b->len;
-	rcu_read_lock();
 	hlist_for_each_entry_rcu(f, fw_gbucket(a, b->gpa), gnode) {
 		if (b->gpa < f->gpa || b->gpa - f->gpa >= f->len)
 			continue;
@@ -151,13 +153,12 @@ bool adma_fast_map(struct adma_dev *a, struct coal_buf *b,
 			WRITE_ONCE(f->hot, true);
 		break;
 	}
-	rcu_read_unlock();
 	if (ok)
 		this_cpu_inc(a->pcpu->fast_maps);
 	return ok;
 }
 
-/* Unmap a fast buffer without the lock; false: it goes under the lock. */
+/* Unmap a fast buffer without the lock; false: it goes under it. Under RCU. */
 bool adma_fast_unmap(struct adma_dev *a, u64 dma, u64 len)
 {
 	struct adma_fw *f;
@@ -166,11 +167,9 @@ bool adma_fast_unmap(struct adma_dev *a, u64 dma, u64 len)
 	if (!READ_ONCE(a->fast.live))
 		return false;
 	/* by address alone: a wrong length does not leak the count */
-	rcu_read_lock();
 	f = fw_by_dma(a, dma, 1);
 	if (f && !READ_ONCE(f->slow))
 		ok = fw_put(f);
-	rcu_read_unlock();
 	if (ok)
 		this_cpu_inc(a->pcpu->fast_unmaps);
 	return ok;

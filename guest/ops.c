@@ -47,25 +47,31 @@ unsigned int adma_dir(enum dma_data_direction dir)
 }
 
 /*
- * The instance managing dev, found under RCU (never freed before module
- * exit: see adma_devs). NULL for a device that left the bus or an instance
- * being removed (counted in late_ops: maps fail, unmaps are ignored), and
- * for a device never managed (logged).
+ * The instance managing dev, found under RCU (the caller's; never freed
+ * before module exit: see adma_devs). NULL for a device that left the bus
+ * or an instance being removed (counted in late_ops: maps fail, unmaps are
+ * ignored), and for a device never managed (logged).
  */
-struct adma_dev *adma_get(struct device *dev)
+static struct adma_dev *adma_get_rcu(struct device *dev)
 {
-	struct adma_dev *a;
-	bool alive;
+	struct adma_dev *a = adma_from_dev(dev);
+	bool alive = a && adma_alive(a, dev);
 
-	rcu_read_lock();
-	a = adma_from_dev(dev);
-	alive = a && adma_alive(a, dev);
 	if (a && !alive)
 		atomic64_inc(&a->stats.late_ops);
-	rcu_read_unlock();
 	if (unlikely(!a))
 		dev_err_ratelimited(dev, "apple_dma: DMA op on a device it does not manage\n");
 	return alive ? a : NULL;
+}
+
+struct adma_dev *adma_get(struct device *dev)
+{
+	struct adma_dev *a;
+
+	rcu_read_lock();
+	a = adma_get_rcu(dev);
+	rcu_read_unlock();
+	return a;
 }
 
 static bool adma_usable(struct adma_dev *a)
@@ -131,15 +137,20 @@ static int adma_remap(struct adma_dev *a, struct coal_buf *b,
 static int adma_map_fit(struct adma_dev *a, struct coal_buf *b,
 			unsigned int n, struct coal_want *w)
 {
-	bool each = !w->size;
+	bool each = !w->size, fast;
 	unsigned int i, j, k;
 	int err;
 
 	lockdep_assert_held(&a->lock);
 	adma_fast_publish(a, b, n);
 	/* one buffer the window just published takes: no record in it */
-	if (n == 1 && !(b->flags & COAL_BUF_PRIVATE) && adma_fast_map(a, b, w))
-		return 0;
+	if (n == 1 && !(b->flags & COAL_BUF_PRIVATE)) {
+		rcu_read_lock();	/* coherent callers run under SRCU */
+		fast = adma_fast_map(a, b, w);
+		rcu_read_unlock();
+		if (fast)
+			return 0;
+	}
 	err = coal_map(a->coal, b, n);
 	/* no space: the idle fast windows go too, then once more */
 	if (err == COAL_ENOMEM && adma_fast_retire_idle(a)) {
@@ -193,10 +204,12 @@ int adma_map_one(struct adma_dev *a, struct coal_buf *b, struct coal_want *w)
 	return err;
 }
 
-dma_addr_t adma_map_range(struct device *dev, phys_addr_t phys, size_t size,
-			  enum dma_data_direction dir, unsigned long attrs)
+/* Under RCU: the streaming ops' wrappers (end of this file). */
+static dma_addr_t adma_map_range(struct device *dev, phys_addr_t phys,
+				 size_t size, enum dma_data_direction dir,
+				 unsigned long attrs)
 {
-	struct adma_dev *a = adma_get(dev);
+	struct adma_dev *a = adma_get_rcu(dev);
 	struct coal_buf b = { .gpa = phys, .len = size, .dir = adma_dir(dir) };
 	struct coal_want w;
 	int err;
@@ -218,9 +231,10 @@ dma_addr_t adma_map_range(struct device *dev, phys_addr_t phys, size_t size,
 	return DMA_MAPPING_ERROR;
 }
 
-void adma_unmap_range(struct device *dev, dma_addr_t addr, size_t size)
+/* Under RCU (fast windows are found under it). */
+static void adma_unmap_rcu(struct device *dev, dma_addr_t addr, size_t size)
 {
-	struct adma_dev *a = adma_get(dev);
+	struct adma_dev *a = adma_get_rcu(dev);
 	struct coal_ubuf u = { .dma = addr, .len = size };
 	unsigned long flags;
 	unsigned int skipped;
@@ -240,6 +254,13 @@ void adma_unmap_range(struct device *dev, dma_addr_t addr, size_t size)
 				    "apple_dma: unmap of %pad+%#zx: not mapped\n",
 				    &addr, size);
 	}
+}
+
+void adma_unmap_range(struct device *dev, dma_addr_t addr, size_t size)
+{
+	rcu_read_lock();
+	adma_unmap_rcu(dev, addr, size);
+	rcu_read_unlock();
 }
 
 static dma_addr_t adma_refuse_mmio(struct device *dev, phys_addr_t phys,
@@ -270,7 +291,7 @@ static dma_addr_t adma_map_phys(struct device *dev, phys_addr_t phys,
 static void adma_unmap_phys(struct device *dev, dma_addr_t addr, size_t size,
 			    enum dma_data_direction dir, unsigned long attrs)
 {
-	adma_unmap_range(dev, addr, size);
+	adma_unmap_rcu(dev, addr, size);
 }
 #else
 static dma_addr_t adma_map_page(struct device *dev, struct page *page,
@@ -284,7 +305,7 @@ static dma_addr_t adma_map_page(struct device *dev, struct page *page,
 static void adma_unmap_page(struct device *dev, dma_addr_t addr, size_t size,
 			    enum dma_data_direction dir, unsigned long attrs)
 {
-	adma_unmap_range(dev, addr, size);
+	adma_unmap_rcu(dev, addr, size);
 }
 #endif
 

@@ -16,8 +16,6 @@ unsigned int adma_dir(enum dma_data_direction dir);
 int adma_map_one(struct adma_dev *a, struct coal_buf *b, struct coal_want *w);
 void adma_map_failed(struct adma_dev *a, struct device *dev,
 		     phys_addr_t phys, size_t size, int err, unsigned long attrs);
-dma_addr_t adma_map_range(struct device *dev, phys_addr_t phys, size_t size,
-			  enum dma_data_direction dir, unsigned long attrs);
 void adma_unmap_range(struct device *dev, dma_addr_t addr, size_t size);
 
 /* coherent.c */

@@ -300,18 +300,3 @@ uint64_t coal_release_all(struct coal *c)
 	coal_fini(c);
 	return n;
 }
-
-uint64_t coal_pick(const struct coal_want *w, uint64_t dma, uint64_t len)
-{
-	uint64_t a = w->align ? w->align : 1;
-	uint64_t off = (a - (dma & (a - 1))) & (a - 1);
-	uint64_t use = dma + off, last = use + w->size - 1;
-
-	if (!dma || !w->size || off > len || w->size > len - off ||
-	    use < dma || last < use || last > w->mask)
-		return 0;
-	/* a buffer longer than a segment cannot keep to one */
-	if (w->size - 1 <= w->boundary && ((use ^ last) & ~w->boundary))
-		return 0;
-	return use;
-}

@@ -360,8 +360,23 @@ struct coal_want {
  * on for len bytes: the first address >= dma aligned to w->align from which
  * w->size bytes fit in the mapping, below w->mask, not across w->boundary
  * (unless w->size is longer than a segment); 0 if there is none. Address 0
- * itself is never handed out: drivers take it for "no address".
+ * itself is never handed out: drivers take it for "no address". Inline: it
+ * is on every hit's path.
  */
-uint64_t coal_pick(const struct coal_want *w, uint64_t dma, uint64_t len);
+static inline uint64_t coal_pick(const struct coal_want *w, uint64_t dma,
+				 uint64_t len)
+{
+	uint64_t a = w->align ? w->align : 1;
+	uint64_t off = (a - (dma & (a - 1))) & (a - 1);
+	uint64_t use = dma + off, last = use + w->size - 1;
+
+	if (!dma || !w->size || off > len || w->size > len - off ||
+	    use < dma || last < use || last > w->mask)
+		return 0;
+	/* a buffer longer than a segment cannot keep to one */
+	if (w->size - 1 <= w->boundary && ((use ^ last) & ~w->boundary))
+		return 0;
+	return use;
+}
 
 #endif /* COALESCE_H */
