@@ -264,7 +264,8 @@ static inline struct adma_dev *adma_from_dev(struct device *dev)
 	unsigned int i;
 
 	for (i = 0; i < ADMA_MAX_DEVS; i++) {
-		struct adma_dev *a = rcu_dereference(adma_devs[i]);
+		struct adma_dev *a = rcu_dereference_check(adma_devs[i],
+							    rcu_read_lock_any_held());
 		struct pci_dev *m, *g;
 
 		if (!a)

@@ -204,7 +204,7 @@ int adma_map_one(struct adma_dev *a, struct coal_buf *b, struct coal_want *w)
 	return err;
 }
 
-/* Under RCU: the streaming ops' wrappers (end of this file). */
+/* Under (sched-)RCU: the streaming ops' wrappers (end of this file). */
 static dma_addr_t adma_map_range(struct device *dev, phys_addr_t phys,
 				 size_t size, enum dma_data_direction dir,
 				 unsigned long attrs)
@@ -535,9 +535,11 @@ static size_t adma_max_mapping_size(struct device *dev)
  * are off the device, for every op that found them there before it frees
  * the channel, and module exit for every one before the text goes
  * (adma_ops_quiesce()). Allocations may sleep: SRCU. Streaming maps and
- * unmaps never sleep (the coalescer runs with interrupts off): plain RCU,
- * free where SRCU's barriers cost a sixth of a cached map+unmap pair under
- * emulation.
+ * unmaps never sleep (the coalescer runs with interrupts off): one buffer
+ * under sched-RCU (preemption off: inline, where preemptible RCU's read
+ * lock is a call each way and SRCU's barriers cost a sixth of a cached
+ * pair under emulation), a scatterlist under RCU (a long list stays
+ * preemptible). synchronize_rcu() waits for both.
  */
 DEFINE_SRCU(adma_srcu);
 
@@ -594,9 +596,9 @@ static dma_addr_t adma_g_map_phys(struct device *dev, phys_addr_t phys,
 {
 	dma_addr_t r;
 
-	rcu_read_lock();
+	rcu_read_lock_sched();
 	r = adma_map_phys(dev, phys, size, dir, attrs);
-	rcu_read_unlock();
+	rcu_read_unlock_sched();
 	return r;
 }
 
@@ -604,9 +606,9 @@ static void adma_g_unmap_phys(struct device *dev, dma_addr_t addr,
 			      size_t size, enum dma_data_direction dir,
 			      unsigned long attrs)
 {
-	rcu_read_lock();
+	rcu_read_lock_sched();
 	adma_unmap_phys(dev, addr, size, dir, attrs);
-	rcu_read_unlock();
+	rcu_read_unlock_sched();
 }
 #else
 static dma_addr_t adma_g_map_page(struct device *dev, struct page *page,
@@ -616,9 +618,9 @@ static dma_addr_t adma_g_map_page(struct device *dev, struct page *page,
 {
 	dma_addr_t r;
 
-	rcu_read_lock();
+	rcu_read_lock_sched();
 	r = adma_map_page(dev, page, offset, size, dir, attrs);
-	rcu_read_unlock();
+	rcu_read_unlock_sched();
 	return r;
 }
 
@@ -626,9 +628,9 @@ static void adma_g_unmap_page(struct device *dev, dma_addr_t addr,
 			      size_t size, enum dma_data_direction dir,
 			      unsigned long attrs)
 {
-	rcu_read_lock();
+	rcu_read_lock_sched();
 	adma_unmap_page(dev, addr, size, dir, attrs);
-	rcu_read_unlock();
+	rcu_read_unlock_sched();
 }
 #endif
 
