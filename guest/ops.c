@@ -589,6 +589,26 @@ static void adma_g_free_pages(struct device *dev, size_t size,
 	srcu_read_unlock(&adma_srcu, i);
 }
 
+/*
+ * The read section of a one-buffer op: sched-RCU (see above); on
+ * PREEMPT_RT, where our spinlocks sleep, preemptible RCU.
+ */
+static inline void adma_one_lock(void)
+{
+	if (IS_ENABLED(CONFIG_PREEMPT_RT))
+		rcu_read_lock();
+	else
+		rcu_read_lock_sched();
+}
+
+static inline void adma_one_unlock(void)
+{
+	if (IS_ENABLED(CONFIG_PREEMPT_RT))
+		rcu_read_unlock();
+	else
+		rcu_read_unlock_sched();
+}
+
 #ifdef ADMA_HAVE_MAP_PHYS
 static dma_addr_t adma_g_map_phys(struct device *dev, phys_addr_t phys,
 				  size_t size, enum dma_data_direction dir,
@@ -596,9 +616,9 @@ static dma_addr_t adma_g_map_phys(struct device *dev, phys_addr_t phys,
 {
 	dma_addr_t r;
 
-	rcu_read_lock_sched();
+	adma_one_lock();
 	r = adma_map_phys(dev, phys, size, dir, attrs);
-	rcu_read_unlock_sched();
+	adma_one_unlock();
 	return r;
 }
 
@@ -606,9 +626,9 @@ static void adma_g_unmap_phys(struct device *dev, dma_addr_t addr,
 			      size_t size, enum dma_data_direction dir,
 			      unsigned long attrs)
 {
-	rcu_read_lock_sched();
+	adma_one_lock();
 	adma_unmap_phys(dev, addr, size, dir, attrs);
-	rcu_read_unlock_sched();
+	adma_one_unlock();
 }
 #else
 static dma_addr_t adma_g_map_page(struct device *dev, struct page *page,
@@ -618,9 +638,9 @@ static dma_addr_t adma_g_map_page(struct device *dev, struct page *page,
 {
 	dma_addr_t r;
 
-	rcu_read_lock_sched();
+	adma_one_lock();
 	r = adma_map_page(dev, page, offset, size, dir, attrs);
-	rcu_read_unlock_sched();
+	adma_one_unlock();
 	return r;
 }
 
@@ -628,9 +648,9 @@ static void adma_g_unmap_page(struct device *dev, dma_addr_t addr,
 			      size_t size, enum dma_data_direction dir,
 			      unsigned long attrs)
 {
-	rcu_read_lock_sched();
+	adma_one_lock();
 	adma_unmap_page(dev, addr, size, dir, attrs);
-	rcu_read_unlock_sched();
+	adma_one_unlock();
 }
 #endif
 
