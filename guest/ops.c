@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * ops.c - the dma_map_ops apple_dma installs on its managed device.
+ * ops.c - the streaming DMA ops apple_dma installs on its managed device
+ * (the table, and the read section each op runs in: ops_table.c).
  *
- * Every mapping goes through the coalescer (core/coalesce.c), which asks the
- * host for mappings through the channel (chan.c) only on a miss. A
+ * A buffer in a fast window (fast.c) is mapped and unmapped without the
+ * coalescer's lock. Every other mapping goes through the coalescer
+ * (core/coalesce.c), which asks the host for mappings through the channel
+ * (chan.c) only on a miss. A
  * scatterlist is one coalescer call per device batch, so one doorbell for up
  * to MAX_BATCH entries, with the lock (and interrupts) dropped in between.
  * Every answer, hit or miss, is checked against what the caller may be
@@ -27,7 +30,6 @@
 #include <linux/gfp.h>
 #include <linux/mm.h>
 #include <linux/scatterlist.h>
-#include <linux/srcu.h>
 
 #include "adma_drv.h"
 #include "ops.h"
@@ -277,9 +279,9 @@ static dma_addr_t adma_refuse_mmio(struct device *dev, phys_addr_t phys,
 }
 
 #ifdef ADMA_HAVE_MAP_PHYS
-static dma_addr_t adma_map_phys(struct device *dev, phys_addr_t phys,
-				size_t size, enum dma_data_direction dir,
-				unsigned long attrs)
+dma_addr_t adma_map_phys(struct device *dev, phys_addr_t phys,
+			 size_t size, enum dma_data_direction dir,
+			 unsigned long attrs)
 {
 #ifdef ADMA_HAVE_ATTR_MMIO
 	if (attrs & DMA_ATTR_MMIO)
@@ -288,31 +290,31 @@ static dma_addr_t adma_map_phys(struct device *dev, phys_addr_t phys,
 	return adma_map_range(dev, phys, size, dir, attrs);
 }
 
-static void adma_unmap_phys(struct device *dev, dma_addr_t addr, size_t size,
-			    enum dma_data_direction dir, unsigned long attrs)
+void adma_unmap_phys(struct device *dev, dma_addr_t addr, size_t size,
+		     enum dma_data_direction dir, unsigned long attrs)
 {
 	adma_unmap_rcu(dev, addr, size);
 }
 #else
-static dma_addr_t adma_map_page(struct device *dev, struct page *page,
-				unsigned long offset, size_t size,
-				enum dma_data_direction dir, unsigned long attrs)
+dma_addr_t adma_map_page(struct device *dev, struct page *page,
+			 unsigned long offset, size_t size,
+			 enum dma_data_direction dir, unsigned long attrs)
 {
 	return adma_map_range(dev, page_to_phys(page) + offset, size, dir,
 			      attrs);
 }
 
-static void adma_unmap_page(struct device *dev, dma_addr_t addr, size_t size,
-			    enum dma_data_direction dir, unsigned long attrs)
+void adma_unmap_page(struct device *dev, dma_addr_t addr, size_t size,
+		     enum dma_data_direction dir, unsigned long attrs)
 {
 	adma_unmap_rcu(dev, addr, size);
 }
 #endif
 
 #ifdef ADMA_HAVE_MAP_RESOURCE
-static dma_addr_t adma_map_resource(struct device *dev, phys_addr_t phys,
-				    size_t size, enum dma_data_direction dir,
-				    unsigned long attrs)
+dma_addr_t adma_map_resource(struct device *dev, phys_addr_t phys,
+			     size_t size, enum dma_data_direction dir,
+			     unsigned long attrs)
 {
 	return adma_refuse_mmio(dev, phys, size);
 }
@@ -421,8 +423,8 @@ static bool adma_map_sg_fast(struct adma_dev *a, struct scatterlist *sgl,
  * failure every entry mapped so far is unmapped and the error is one
  * dma_map_sgtable() documents.
  */
-static int adma_map_sg(struct device *dev, struct scatterlist *sgl, int nents,
-		       enum dma_data_direction dir, unsigned long attrs)
+int adma_map_sg(struct device *dev, struct scatterlist *sgl, int nents,
+		enum dma_data_direction dir, unsigned long attrs)
 {
 	struct adma_dev *a = adma_get(dev);
 	unsigned int chunk, k, j, cdir = adma_dir(dir);
@@ -479,9 +481,9 @@ fail:
 	return err == -ENOMEM || err == -EINVAL ? err : -EIO;
 }
 
-static void adma_unmap_sg(struct device *dev, struct scatterlist *sgl,
-			  int nents, enum dma_data_direction dir,
-			  unsigned long attrs)
+void adma_unmap_sg(struct device *dev, struct scatterlist *sgl,
+		   int nents, enum dma_data_direction dir,
+		   unsigned long attrs)
 {
 	struct adma_dev *a = adma_get(dev);
 
@@ -492,213 +494,3 @@ static void adma_unmap_sg(struct device *dev, struct scatterlist *sgl,
 		adma_unmap_sg_entries(a, sgl, nents);
 	}
 }
-
-/*
- * The host picks device addresses below IOVA_END (protocol 1.1): a mask
- * that cannot reach the top of that aperture is refused here rather than
- * map by map. Unknown (0): below 32 bits nothing is plausible, and each
- * answer is checked against the mask anyway.
- */
-static int adma_dma_supported(struct device *dev, u64 mask)
-{
-	struct adma_dev *a = adma_get(dev);
-
-	if (a && a->iova_end)
-		return mask >= a->iova_end - 1;
-	return mask >= DMA_BIT_MASK(32);
-}
-
-/*
- * The smallest mask that reaches every IOVA the host may hand out. 64 bits
- * would tell drivers (amdgpu's TTM) to use ZONE_DMA32 pages for everything.
- */
-static u64 adma_get_required_mask(struct device *dev)
-{
-	struct adma_dev *a = adma_get(dev);
-
-	if (!a || a->iova_end < 2)
-		return DMA_BIT_MASK(64);
-	return DMA_BIT_MASK(fls64(a->iova_end - 1));
-}
-
-static size_t adma_max_mapping_size(struct device *dev)
-{
-	struct adma_dev *a = adma_get(dev);
-
-	if (!a || !a->limit_bytes)
-		return SIZE_MAX;
-	return min_t(u64, a->limit_bytes, SIZE_MAX);
-}
-
-/*
- * Every op runs inside a read section, so remove can wait, after our ops
- * are off the device, for every op that found them there before it frees
- * the channel, and module exit for every one before the text goes
- * (adma_ops_quiesce()). Allocations may sleep: SRCU. Streaming maps and
- * unmaps never sleep (the coalescer runs with interrupts off): one buffer
- * under sched-RCU (preemption off: inline, where preemptible RCU's read
- * lock is a call each way and SRCU's barriers cost a sixth of a cached
- * pair under emulation), a scatterlist under RCU (a long list stays
- * preemptible). synchronize_rcu() waits for both.
- */
-DEFINE_SRCU(adma_srcu);
-
-void adma_ops_quiesce(void)
-{
-	synchronize_srcu(&adma_srcu);
-	synchronize_rcu();
-}
-
-static void *adma_g_alloc(struct device *dev, size_t size, dma_addr_t *handle,
-			  gfp_t gfp, unsigned long attrs)
-{
-	int i = srcu_read_lock(&adma_srcu);
-	void *r = adma_alloc(dev, size, handle, gfp, attrs);
-
-	srcu_read_unlock(&adma_srcu, i);
-	return r;
-}
-
-static void adma_g_free(struct device *dev, size_t size, void *cpu,
-			dma_addr_t handle, unsigned long attrs)
-{
-	int i = srcu_read_lock(&adma_srcu);
-
-	adma_free(dev, size, cpu, handle, attrs);
-	srcu_read_unlock(&adma_srcu, i);
-}
-
-static struct page *adma_g_alloc_pages(struct device *dev, size_t size,
-				       dma_addr_t *handle,
-				       enum dma_data_direction dir, gfp_t gfp)
-{
-	int i = srcu_read_lock(&adma_srcu);
-	struct page *r = adma_alloc_pages(dev, size, handle, dir, gfp);
-
-	srcu_read_unlock(&adma_srcu, i);
-	return r;
-}
-
-static void adma_g_free_pages(struct device *dev, size_t size,
-			      struct page *page, dma_addr_t handle,
-			      enum dma_data_direction dir)
-{
-	int i = srcu_read_lock(&adma_srcu);
-
-	adma_free_pages(dev, size, page, handle, dir);
-	srcu_read_unlock(&adma_srcu, i);
-}
-
-/*
- * The read section of a one-buffer op: sched-RCU (see above); on
- * PREEMPT_RT, where our spinlocks sleep, preemptible RCU.
- */
-static inline void adma_one_lock(void)
-{
-	if (IS_ENABLED(CONFIG_PREEMPT_RT))
-		rcu_read_lock();
-	else
-		rcu_read_lock_sched();
-}
-
-static inline void adma_one_unlock(void)
-{
-	if (IS_ENABLED(CONFIG_PREEMPT_RT))
-		rcu_read_unlock();
-	else
-		rcu_read_unlock_sched();
-}
-
-#ifdef ADMA_HAVE_MAP_PHYS
-static dma_addr_t adma_g_map_phys(struct device *dev, phys_addr_t phys,
-				  size_t size, enum dma_data_direction dir,
-				  unsigned long attrs)
-{
-	dma_addr_t r;
-
-	adma_one_lock();
-	r = adma_map_phys(dev, phys, size, dir, attrs);
-	adma_one_unlock();
-	return r;
-}
-
-static void adma_g_unmap_phys(struct device *dev, dma_addr_t addr,
-			      size_t size, enum dma_data_direction dir,
-			      unsigned long attrs)
-{
-	adma_one_lock();
-	adma_unmap_phys(dev, addr, size, dir, attrs);
-	adma_one_unlock();
-}
-#else
-static dma_addr_t adma_g_map_page(struct device *dev, struct page *page,
-				  unsigned long offset, size_t size,
-				  enum dma_data_direction dir,
-				  unsigned long attrs)
-{
-	dma_addr_t r;
-
-	adma_one_lock();
-	r = adma_map_page(dev, page, offset, size, dir, attrs);
-	adma_one_unlock();
-	return r;
-}
-
-static void adma_g_unmap_page(struct device *dev, dma_addr_t addr,
-			      size_t size, enum dma_data_direction dir,
-			      unsigned long attrs)
-{
-	adma_one_lock();
-	adma_unmap_page(dev, addr, size, dir, attrs);
-	adma_one_unlock();
-}
-#endif
-
-static int adma_g_map_sg(struct device *dev, struct scatterlist *sgl,
-			 int nents, enum dma_data_direction dir,
-			 unsigned long attrs)
-{
-	int r;
-
-	rcu_read_lock();
-	r = adma_map_sg(dev, sgl, nents, dir, attrs);
-	rcu_read_unlock();
-	return r;
-}
-
-static void adma_g_unmap_sg(struct device *dev, struct scatterlist *sgl,
-			    int nents, enum dma_data_direction dir,
-			    unsigned long attrs)
-{
-	rcu_read_lock();
-	adma_unmap_sg(dev, sgl, nents, dir, attrs);
-	rcu_read_unlock();
-}
-
-const struct dma_map_ops adma_dma_ops = {
-	.alloc			= adma_g_alloc,
-	.free			= adma_g_free,
-#ifdef ADMA_HAVE_ALLOC_PAGES_OP
-	.alloc_pages_op		= adma_g_alloc_pages,
-#else
-	.alloc_pages		= adma_g_alloc_pages,
-#endif
-	.free_pages		= adma_g_free_pages,
-	.mmap			= adma_mmap,
-	.get_sgtable		= adma_get_sgtable,
-#ifdef ADMA_HAVE_MAP_PHYS
-	.map_phys		= adma_g_map_phys,
-	.unmap_phys		= adma_g_unmap_phys,
-#else
-	.map_page		= adma_g_map_page,
-	.unmap_page		= adma_g_unmap_page,
-#endif
-	.map_sg			= adma_g_map_sg,
-	.unmap_sg		= adma_g_unmap_sg,
-#ifdef ADMA_HAVE_MAP_RESOURCE
-	.map_resource		= adma_map_resource,
-#endif
-	.dma_supported		= adma_dma_supported,
-	.get_required_mask	= adma_get_required_mask,
-	.max_mapping_size	= adma_max_mapping_size,
-};

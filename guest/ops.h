@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * ops.h - what ops.c (streaming mappings) and coherent.c (allocations)
- * share: the checks every answer goes through before a caller sees it.
+ * ops.h - what ops.c (streaming mappings), coherent.c (allocations) and
+ * ops_table.c (the dma_map_ops) share: the checks every answer goes through
+ * before a caller sees it, and the ops.
  */
 #ifndef ADMA_OPS_H
 #define ADMA_OPS_H
@@ -17,6 +18,29 @@ int adma_map_one(struct adma_dev *a, struct coal_buf *b, struct coal_want *w);
 void adma_map_failed(struct adma_dev *a, struct device *dev,
 		     phys_addr_t phys, size_t size, int err, unsigned long attrs);
 void adma_unmap_range(struct device *dev, dma_addr_t addr, size_t size);
+
+/* ops.c: the streaming ops, run inside ops_table.c's read sections */
+#ifdef ADMA_HAVE_MAP_PHYS
+dma_addr_t adma_map_phys(struct device *dev, phys_addr_t phys, size_t size,
+			 enum dma_data_direction dir, unsigned long attrs);
+void adma_unmap_phys(struct device *dev, dma_addr_t addr, size_t size,
+		     enum dma_data_direction dir, unsigned long attrs);
+#else
+dma_addr_t adma_map_page(struct device *dev, struct page *page,
+			 unsigned long offset, size_t size,
+			 enum dma_data_direction dir, unsigned long attrs);
+void adma_unmap_page(struct device *dev, dma_addr_t addr, size_t size,
+		     enum dma_data_direction dir, unsigned long attrs);
+#endif
+#ifdef ADMA_HAVE_MAP_RESOURCE
+dma_addr_t adma_map_resource(struct device *dev, phys_addr_t phys,
+			     size_t size, enum dma_data_direction dir,
+			     unsigned long attrs);
+#endif
+int adma_map_sg(struct device *dev, struct scatterlist *sgl, int nents,
+		enum dma_data_direction dir, unsigned long attrs);
+void adma_unmap_sg(struct device *dev, struct scatterlist *sgl, int nents,
+		   enum dma_data_direction dir, unsigned long attrs);
 
 /* coherent.c */
 void *adma_alloc(struct device *dev, size_t size, dma_addr_t *handle,
