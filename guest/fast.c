@@ -17,12 +17,12 @@
  *   buffer anyway), and a fast map that finds 0 goes under the lock, where
  *   the window is gone.
  * - A window is pinned only while its cluster is idle: no coalescer record
- *   lies in its device range then. Records made there later (a map that
- *   went under the lock: the one that published the window, a buffer the
- *   window could not take, a coherent allocation) are counted in slow,
- *   under a->lock; while any is, unmaps in that range go under the lock,
- *   which tries the coalescer's records before the fast count. A fast
- *   unmap never takes a record's count, nor a record a fast buffer's.
+ *   lies in its device range then. Records made there later (scatterlist
+ *   entries mapped as the window was published, a buffer the window could
+ *   not take) are counted in slow, under a->lock; while any is, unmaps in
+ *   that range go under the lock, which tries the coalescer's records
+ *   before the fast count. A fast unmap never takes a record's count, nor
+ *   a record a fast buffer's.
  * Windows are published by a map that finds its window's cluster idle, up
  * to fast_windows of them; when all are taken, a clock over them retires
  * one that is idle and was not used since the clock last passed. Idle
