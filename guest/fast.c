@@ -283,15 +283,14 @@ static void fw_publish(struct adma_dev *a, u64 gpa)
 static bool fw_near_watermark(struct adma_dev *a, const struct coal_buf *b,
 			      unsigned int n)
 {
-	const struct coal_config *cfg = coal_config(a->coal);
-	u64 cluster = 1ull << a->fast.shift, bytes = a->cstats->mapped_bytes;
+	u64 cluster = 1ull << a->fast.shift, bytes = 0, page;
 	unsigned int i;
 
+	page = 1ull << coal_config(a->coal)->page_shift;
+	/* at most a cluster, or the buffer's own pages, each */
 	for (i = 0; i < n; i++)
-		bytes += max(b[i].len + (1ull << cfg->page_shift), cluster);
-	return (cfg->watermark_bytes && bytes > cfg->watermark_bytes) ||
-	       (cfg->watermark_maps &&
-		a->cstats->live_extents + n > cfg->watermark_maps);
+		bytes += max(b[i].len + page, cluster);
+	return coal_over_watermark(a->coal, bytes, n);
 }
 
 /*

@@ -146,7 +146,7 @@ static int adma_map_fit(struct adma_dev *a, struct coal_buf *b,
 	lockdep_assert_held(&a->lock);
 	adma_fast_publish(a, b, n);
 	/* one buffer the window just published takes: no record in it */
-	if (n == 1 && !(b->flags & COAL_BUF_PRIVATE)) {
+	if (n == 1 && READ_ONCE(a->fast.live) && !(b->flags & COAL_BUF_PRIVATE)) {
 		rcu_read_lock();	/* coherent callers run under SRCU */
 		fast = adma_fast_map(a, b, w);
 		rcu_read_unlock();

@@ -281,6 +281,11 @@ void coal_make_room(struct coal *c, uint64_t bytes, uint64_t maps)
 		coal_send_unmaps(c);
 }
 
+bool coal_over_watermark(const struct coal *c, uint64_t bytes, uint64_t maps)
+{
+	return over(c, bytes, maps, true);
+}
+
 static uint64_t excess(uint64_t live, uint64_t mark, uint64_t spare)
 {
 	if (!mark || live <= mark)

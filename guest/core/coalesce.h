@@ -336,6 +336,12 @@ struct coal_pin {
 bool coal_pin_idle(struct coal *c, uint64_t gpa, struct coal_pin *p);
 void coal_unpin(struct coal *c, const struct coal_pin *p);
 
+/*
+ * Would bytes / maps more host mappings take in use + idle + deferred above
+ * watermark_bytes / watermark_maps? (What coal_map() makes room for.)
+ */
+bool coal_over_watermark(const struct coal *c, uint64_t bytes, uint64_t maps);
+
 /* Send every deferred unmap now; returns how many were sent. */
 unsigned int coal_flush(struct coal *c);
 

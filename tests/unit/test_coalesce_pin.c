@@ -173,6 +173,25 @@ static void test_unmap_known(void **state)
 	cc_finish(c, 0);
 }
 
+static void test_over_watermark(void **state)
+{
+	struct coal *c;
+	uint64_t d;
+
+	(void)state;
+	/* what guest/fast.c asks before publishing: the coalescer's own sum */
+	host_reset(57);
+	c = cc_new(4, 16 * CS, 2 * CS, 0);
+	assert_false(coal_over_watermark(c, 2 * CS, 1));
+	assert_true(coal_over_watermark(c, 2 * CS + 1, 1));
+	d = cc_map1(c, BASE, 4 * KiB);
+	assert_false(coal_over_watermark(c, CS, 1));
+	assert_true(coal_over_watermark(c, CS + 1, 1));
+	cc_unmap(c, d, 4 * KiB);	/* idle counts too */
+	assert_true(coal_over_watermark(c, CS + 1, 1));
+	cc_finish(c, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -180,6 +199,7 @@ int main(void)
 		cmocka_unit_test(test_pin_refused),
 		cmocka_unit_test(test_unpin_full_cache_retires),
 		cmocka_unit_test(test_unmap_known),
+		cmocka_unit_test(test_over_watermark),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
