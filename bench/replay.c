@@ -148,6 +148,28 @@ static const char *met(int ok)
 	return ok ? "met" : "NOT MET";
 }
 
+/*
+ * Whether the two mapping targets can be met together on this trace at all:
+ * the fewest mappings any scheme could hold within 2x per-buffer's bytes.
+ */
+static void print_bound(const struct rp_trace *t, const struct rp_result *pb)
+{
+	struct rp_bound b;
+
+	if (rp_bound(t, 2 * pb->peak_bytes, &b)) {
+		printf("   bound: not computed (out of memory)\n");
+		return;
+	}
+	printf("   bound: any scheme whose mappings are each one contiguous guest-physical range, within %llu KiB (2x per-buffer's peak) at every moment, holds >= %llu at API call %llu (%llu buffers live)%s; 25x fewer than per-buffer is <= %llu: %s on this trace\n",
+	       (unsigned long long)(b.budget / KIB),
+	       (unsigned long long)b.maps, (unsigned long long)b.call,
+	       (unsigned long long)b.live,
+	       b.over ? ", the buffers alone above it" : "",
+	       (unsigned long long)(pb->peak_maps / 25),
+	       !b.over && 25 * b.maps <= pb->peak_maps ? "reachable" :
+	       "unreachable");
+}
+
 static void print_table(const char *name, const struct rp_trace *t,
 			const struct opts *o, const struct rp_policy *p,
 			const struct rp_result *r, const int *ok)
@@ -222,6 +244,7 @@ static void print_table(const char *name, const struct rp_trace *t,
 		printf("   target peak mapped bytes <= 2x per-buffer (ours+lazy, cache off): %.2fx: %s\n",
 		       ratio(lz->peak_bytes, pb->peak_bytes),
 		       met(ratio(lz->peak_bytes, pb->peak_bytes) <= 2.0));
+		print_bound(t, pb);
 	}
 	/* idle mappings may only add bytes up to the watermark */
 	wm = p[RP_CACHE].cfg.watermark_bytes;

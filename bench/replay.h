@@ -8,6 +8,7 @@
 #ifndef REPLAY_H
 #define REPLAY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -81,5 +82,17 @@ void rp_policies(const struct rp_trace *t, const struct rp_knobs *k,
 /* Replay t under p on a fresh host; 0, or -1 if p's config is refused. */
 int rp_run(const struct rp_trace *t, const struct rp_policy *p,
 	   const struct rp_host_cfg *h, struct rp_result *r);
+
+/* The least any scheme of contiguous mappings could do (replay_bound.c). */
+struct rp_bound {
+	uint64_t budget;		/* bytes live at any moment, at most */
+	uint64_t maps;			/* fewest mappings at the worst moment */
+	uint64_t call;			/* that moment: after this API call */
+	uint64_t live;			/* buffers live then */
+	bool over;			/* some moment's buffers alone exceed it */
+};
+
+/* The bound of t under budget; 0, or -1 when out of memory. */
+int rp_bound(const struct rp_trace *t, uint64_t budget, struct rp_bound *b);
 
 #endif /* REPLAY_H */

@@ -298,6 +298,57 @@ static void shipped_traces(void **state)
 	}
 }
 
+/*
+ * The bound: three 4 KiB buffers in one call, at 0, 1 MiB and 100 MiB from
+ * BASE: three one-page runs (16 KiB pages) with gaps of 1 MiB - 16 KiB and
+ * 99 MiB - 16 KiB. Later calls hold fewer runs and must not lower it.
+ */
+static void bound(void **state)
+{
+	static const uint64_t three[3] = { BASE, BASE + 1024 * KiB,
+					   BASE + 100 * 1024 * KiB };
+	/* 4 KiB at 14 KiB covers two pages, touching the page at 32 KiB */
+	static const uint64_t two[2] = { BASE + 14 * KiB, BASE + 32 * KiB };
+	static const struct { uint64_t budget, maps; bool over; } want[] = {
+		{ 32 * KiB, 3, true },			/* below the pages alone */
+		{ 48 * KiB, 3, false },			/* the pages, no gap */
+		{ 1056 * KiB - 16 * KiB, 3, false },	/* one page short */
+		{ 1056 * KiB, 2, false },		/* bridges the 1 MiB gap */
+		{ 100 * 1024 * KiB, 2, false },		/* 16 KiB short */
+		{ 100 * 1024 * KiB + 16 * KiB, 1, false },
+	};
+	struct rp_bound b;
+	struct rp_trace t;
+	struct tb tr;
+	unsigned int i;
+
+	(void)state;
+	tb_init(&tr);
+	tb_call(&tr, COAL_TRACE_MAP, 3, three, 4 * KiB, 0);
+	tb_call(&tr, COAL_TRACE_UNMAP, 3, three, 4 * KiB, 1);
+	tb_call(&tr, COAL_TRACE_MAP, 2, two, 4 * KiB, 2);
+	parse_ok(&tr, &t);
+	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		assert_int_equal(rp_bound(&t, want[i].budget, &b), 0);
+		assert_int_equal(b.maps, want[i].maps);
+		assert_int_equal(b.over, want[i].over);
+		assert_int_equal(b.call, 1);
+		assert_int_equal(b.live, 3);
+	}
+	rp_trace_free(&t);
+
+	/* the second moment alone: two buffers over three pages, one run */
+	tb_init(&tr);
+	tb_call(&tr, COAL_TRACE_MAP, 2, two, 4 * KiB, 0);
+	parse_ok(&tr, &t);
+	assert_int_equal(rp_bound(&t, 48 * KiB, &b), 0);
+	assert_int_equal(b.maps, 1);
+	assert_false(b.over);
+	assert_int_equal(rp_bound(&t, 32 * KiB, &b), 0);
+	assert_true(b.over);
+	rp_trace_free(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -306,6 +357,7 @@ int main(void)
 		cmocka_unit_test(tiny_host_and_unknown),
 		cmocka_unit_test(malformed),
 		cmocka_unit_test(shipped_traces),
+		cmocka_unit_test(bound),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

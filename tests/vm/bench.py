@@ -20,11 +20,17 @@ same run:
                writes + reads with 1 thread and with 2 (the SMP case), QD1
                4 KiB O_DIRECT random reads; and the dma_map+unmap pair cost
                (tests/vm/dmabench). Figures: the median of the rounds (a
-               pair's cost: the least).
+               pair's cost: the least); block ratios: the median of the
+               rounds' ratios (a round measures both disks together, so its
+               ratio is one paired sample).
   percall      apple_dma with cluster_kb=0 strict=1: one host mapping per
                buffer, each unmap sent at once - the baseline of the
                doorbell and mapping counts; the same workload.
-  nocache      the defaults with cache_kb=0 (idle cache off); the workload.
+  nocache      the defaults with cache_kb=0 (idle cache off); the workload,
+               its DMA API calls recorded (guest/trace.c) and replayed by
+               build/bench/replay (--replay): per-buffer vs ours on this
+               boot's very buffers, and the bound of any scheme of
+               contiguous mappings on them (bench/replay_bound.c).
   tiny         the defaults (cache on) under host limits of twice the
                nocache run's peaks (apple-dma-pci max-bytes/max-maps), so
                the watermark (50 %) is the cache-off peak and the idle cache
@@ -46,6 +52,7 @@ every boot ran and measured (a target not met is reported, not an error).
 import argparse
 import os
 import re
+import subprocess
 import sys
 import textwrap
 import time
@@ -60,6 +67,7 @@ PAIRS = 2000           # dmabench pairs per shape and mode
 LAT_N, LAT_RANGE = 3000, 64
 SEQ_MIB = 128
 ROUNDS = 5             # block measurements: median of this many, interleaved
+TRACE_CAP = 1000000    # DMA API calls the nocache boot may record
 GPURUN = "mib=256 seed=21 flr_at=128"   # scenario gpu's run
 PERCALL = "cluster_kb=0 strict=1"
 DISK2 = ["-drive", "file=@DISK2@,if=none,id=d1,format=raw,cache=unsafe",
@@ -113,6 +121,20 @@ class Measured:
                 out[k] = min(vals) if k.endswith("ns_per_pair") else median(vals)
             out["rounds"] = len(rs)
             self.results[label] = out
+        self.runs = runs
+
+    def paired(self, label, base, key):
+        """(median, least, most) of label's key over base's, round by
+        round (both measured in the same round), or None."""
+        rs = []
+        for g, d in zip(self.runs.get(label, []), self.runs.get(base, [])):
+            try:
+                fg, fd = float(g[key]), float(d[key])
+            except (KeyError, TypeError, ValueError):
+                continue
+            if fd:
+                rs.append(fg / fd)
+        return (median(rs), min(rs), max(rs)) if rs else None
 
     def delta(self, label, key):
         total = None
@@ -132,6 +154,14 @@ class Measured:
         if m is None or live is None:
             return None, "?"
         return 2 * m - live, "2*buffers_mapped-live_buffers"
+
+
+def paired_ratio(m, label, base, key):
+    """The median of the rounds' ratios, and their spread as text."""
+    p = m.paired(label, base, key)
+    if p is None:
+        return None, ""
+    return p[0], "; rounds %.2f-%.2fx" % (p[1], p[2])
 
 
 def per_1000(doorbells, calls):
@@ -200,6 +230,7 @@ class Bench:
                                                      probe_dir)
         self.boots = {}
         self.failures = []
+        self.nocache_replay = None
 
     def boot(self, name, timeout=900, **kw):
         if self.a.only and name not in self.a.only:
@@ -225,7 +256,9 @@ class Bench:
         a = self.a
         wl_steps = ["bench:wlm:" + WL] * ROUNDS
         self.boot("percall", admaargs=PERCALL, steps=wl_steps)
-        nocache = self.boot("nocache", admaargs="cache_kb=0", steps=wl_steps)
+        nocache = self.boot("nocache", admaargs="cache_kb=0",
+                            steps=["trace-start:%d" % TRACE_CAP] + wl_steps + ["trace-dump"])
+        self.nocache_replay = self.replay_trace("nocache", nocache)
         # tiny limits: twice the peaks the cache-off run needed
         tiny_bytes, tiny_maps = 32 * MiB, 512
         pb = None
@@ -252,6 +285,33 @@ class Bench:
 
     # ---- the table -------------------------------------------------------
 
+    def replay_trace(self, name, m):
+        """Replay the trace boot NAME recorded (build/bench/replay); the
+        path of the replay's output, or None (then why is in failures)."""
+        if m is None:
+            return None
+        traces = m.res.traces
+        if len(traces) != 1:
+            self.failures.append("%s: %d DMA API traces dumped, want 1" % (name, len(traces)))
+            return None
+        trace = os.path.join(self.a.logdir, name + ".trace")
+        out = os.path.join(self.a.logdir, name + ".replay.txt")
+        with open(trace, "wb") as f:
+            f.write(next(iter(traces.values())))
+        try:
+            with open(out, "w") as f:
+                rc = subprocess.run([self.a.replay, trace],
+                                    stdout=f, stderr=subprocess.STDOUT).returncode
+        except OSError as e:
+            self.failures.append("%s: replay %s: %s" % (name, self.a.replay, e.strerror))
+            return None
+        if rc:
+            self.failures.append("%s: replay of its trace failed (exit %d, see %s)" % (name, rc, out))
+            return None
+        print("bench: %s's trace (%d bytes) replayed: %s" % (name, os.path.getsize(trace), out),
+              flush=True)
+        return out
+
     def table(self):
         t = Table()
         b = self.boots
@@ -267,6 +327,10 @@ class Bench:
             self.throughput_rows(t, main)
             t.section("VM: dma_map+unmap pair cost (dmabench), vs dma-direct")
             self.pair_rows(t, main)
+        if self.nocache_replay:
+            t.section("the nocache boot's DMA API trace, replayed (%s)" %
+                      os.path.basename(self.nocache_replay))
+            self.tool_rows(t, self.nocache_replay)
         for f in self.a.core_output or ():
             t.section("host tools (%s)" % os.path.basename(f))
             self.tool_rows(t, f)
@@ -366,13 +430,14 @@ class Bench:
             fd, fg = d.get(key), g.get(key)
             fd = float(fd) if fd is not None else None
             fg = float(fg) if fg is not None else None
-            r = ratio(fg, fd)
+            r, spread = paired_ratio(m, "lat-managed", "lat-direct", key)
             name = "4 KiB QD1 O_DIRECT read latency, %s" % key.replace("_us", "")
+            base = fmt(fd, " us (direct)", 1) + spread
             if target:
-                t.check(name + " <= 1.5x", fmt(fg, " us", 1), fmt(fd, " us (direct)", 1),
+                t.check(name + " <= 1.5x", fmt(fg, " us", 1), base,
                         r, r is not None and r <= target)
             else:
-                t.add(name, fmt(fg, " us", 1), fmt(fd, " us (direct)", 1), fmt(r, "x", 2))
+                t.add(name, fmt(fg, " us", 1), base, fmt(r, "x", 2))
 
     def throughput_rows(self, t, m):
         wlt = WL.split(":")[1]
@@ -384,9 +449,9 @@ class Bench:
             for k in keys:
                 fd = float(d[k]) if k in d else None
                 fg = float(g[k]) if k in g else None
-                r = ratio(fg, fd)
+                r, spread = paired_ratio(m, lab + "-managed", lab + "-direct", k)
                 t.check("%s %s >= 0.9x" % (what, k.split("_")[0]), fmt(fg, " MiB/s"),
-                        fmt(fd, " MiB/s (direct)"), r, r is not None and r >= 0.9)
+                        fmt(fd, " MiB/s (direct)") + spread, r, r is not None and r >= 0.9)
         lab = "seq2-managed"
         calls, _ = m.calls(lab)
         t.add("SMP: doorbells / 1000 calls (2 threads)",
@@ -444,6 +509,12 @@ class Bench:
             if mt:
                 t.add("%s [%s]" % (mt.group(1), label), mt.group(2) or "(above)", "", "",
                       "met" if mt.group(3).lower() == "met" else "NOT met")
+            mb = re.match(r"\s*bound: .*within (\d+) KiB.*holds >= (\d+) at .*"
+                          r"is <= (\d+): (reachable|unreachable)", ln)
+            if mb:
+                t.add("  fewest maps any scheme of contiguous mappings holds within 2x the "
+                      "bytes [%s]" % label, ">= %s maps" % mb.group(2),
+                      "<= %s maps for 25x fewer" % mb.group(3), "", mb.group(4))
             mc = re.match(r"\s*common: .*?\s+([0-9.]+) ms", ln)
             mw = re.match(r"\s*worst search.*?\s+([0-9.]+) ms", ln)
             if mc:
@@ -461,6 +532,9 @@ def main():
     ap.add_argument("--initrd", required=True)
     ap.add_argument("--logdir", default="build/bench")
     ap.add_argument("--core-output", action="append")
+    ap.add_argument("--replay", default=os.path.join(os.path.dirname(os.path.dirname(
+                    os.path.dirname(os.path.abspath(__file__)))), "build", "bench", "replay"),
+                    help="the trace replay tool (make build/bench/replay)")
     ap.add_argument("--only", type=lambda s: set(s.split(",")), default=None,
                     help="boots to run (main, percall, nocache, tiny, gpu, gpu-percall)")
     ap.add_argument("--main-args", default="", help="apple_dma parameters of the main boot")

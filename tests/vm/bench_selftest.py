@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """bench_selftest.py - checks tests/vm/bench.py's arithmetic and verdicts on
 made-up guest output, no VM: deltas summed over rounds, medians (least for a
-pair's cost), the dma_calls fallback, met / not met at the targets' edges,
-and the lines of bench_core and the replay joining the table.
+pair's cost), block ratios paired round by round, the dma_calls fallback,
+met / not met at the targets' edges, and the lines of bench_core and the
+replay (its targets and its bound) joining the table.
 Prints "N passed, N failed"; exits 1 if any failed. Python standard library.
 """
 import os
@@ -106,6 +107,21 @@ def main():
     r = [x for x in t.rows if x[0].startswith("pair 4k cached")][0]
     expect(r[4] == "met" and r[3] == "3.50x", "best batches compared: %s %s" % (r[3], r[4]))
 
+    # block ratios: the median of the rounds' ratios (paired samples), not
+    # the ratio of each side's median (these are a real run's SMP reads)
+    lines = []
+    for d, g in ((862, 941), (1753, 1788), (2232, 2007), (2332, 2167), (2508, 2226)):
+        lines += ["@@RESULT label=seq2-direct read_mib_s=%d" % d,
+                  "@@RESULT label=seq2-managed read_mib_s=%d" % g]
+    m = bench.Measured(fake(lines))
+    t = bench.Table()
+    b.throughput_rows(t, m)
+    r = [x for x in t.rows if x[0].startswith("SMP") and x[0].endswith("read >= 0.9x")][0]
+    expect(r[3] == "0.93x" and r[4] == "met" and "rounds 0.89-1.09x" in r[2],
+           "paired block ratio: %s %s %s" % (r[2], r[3], r[4]))
+    expect(m.paired("seq2-managed", "seq2-direct", "write_mib_s") is None,
+           "no paired ratio without the figure")
+
     # other tools' lines
     path = os.path.join(os.environ.get("TMPDIR", "/tmp"), "bench_selftest.%d" % os.getpid())
     with open(path, "w") as f:
@@ -113,7 +129,11 @@ def main():
                 "  common: 4 KiB maps (or their unmaps)    0.020 ms\n"
                 "  worst search: all FRAGMENTED    0.600 ms\n"
                 "== replay tests/traces/nvme.trace.xz: 10 DMA API calls\n"
-                "   target peak maps >= 25x fewer (cache off): 28 vs 518 = 18.5x: NOT MET\n")
+                "   target peak maps >= 25x fewer (cache off): 28 vs 518 = 18.5x: NOT MET\n"
+                "   bound: any scheme whose mappings are each one contiguous guest-physical range, "
+                "within 16224 KiB (2x per-buffer's peak) at every moment, holds >= 16 at API call "
+                "3909 (122 buffers live); 25x fewer than per-buffer is <= 5: unreachable on this "
+                "trace\n")
     t = bench.Table()
     b.a = types.SimpleNamespace()
     b.tool_rows(t, path)
@@ -123,6 +143,9 @@ def main():
     k = "peak maps >= 25x fewer (cache off) [replay nvme]"
     expect(k in r and r[k][4] == "NOT met" and r[k][1] == "28 vs 518 = 18.5x",
            "replay target, figure and label")
+    bd = [x for x in t.rows if "fewest maps any scheme" in x[0]]
+    expect(bd and bd[0][1] == ">= 16 maps" and bd[0][2] == "<= 5 maps for 25x fewer" and
+           bd[0][4] == "unreachable" and bd[0][0].endswith("[replay nvme]"), "the replay's bound")
     w = [x for x in t.rows if x[0].startswith("host core worst")]
     expect(w and w[0][3] == "30.0x", "worst doorbell against the common case")
 
