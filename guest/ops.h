@@ -19,7 +19,7 @@ void adma_map_failed(struct adma_dev *a, struct device *dev,
 		     phys_addr_t phys, size_t size, int err, unsigned long attrs);
 void adma_unmap_range(struct device *dev, dma_addr_t addr, size_t size);
 
-/* ops.c: the streaming ops, run inside ops_table.c's read sections */
+/* ops.c: the streaming ops (one buffer: they take their own read section) */
 #ifdef ADMA_HAVE_MAP_PHYS
 dma_addr_t adma_map_phys(struct device *dev, phys_addr_t phys, size_t size,
 			 enum dma_data_direction dir, unsigned long attrs);

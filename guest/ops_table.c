@@ -55,10 +55,9 @@ static size_t adma_max_mapping_size(struct device *dev)
  * the channel, and module exit for every one before the text goes
  * (adma_ops_quiesce()). Allocations may sleep: SRCU. Streaming maps and
  * unmaps never sleep (the coalescer runs with interrupts off): one buffer
- * under sched-RCU (preemption off: inline, where preemptible RCU's read
- * lock is a call each way and SRCU's barriers cost a sixth of a cached
- * pair under emulation), a scatterlist under RCU (a long list stays
- * preemptible). synchronize_rcu() waits for both.
+ * under sched-RCU (taken in ops.c, around the op's body: SRCU's barriers
+ * cost a sixth of a cached pair under emulation), a scatterlist under RCU
+ * (a long list stays preemptible). synchronize_rcu() waits for both.
  */
 DEFINE_SRCU(adma_srcu);
 
@@ -108,71 +107,6 @@ static void adma_g_free_pages(struct device *dev, size_t size,
 	srcu_read_unlock(&adma_srcu, i);
 }
 
-/*
- * The read section of a one-buffer op: sched-RCU (see above); on
- * PREEMPT_RT, where our spinlocks sleep, preemptible RCU.
- */
-static inline void adma_one_lock(void)
-{
-	if (IS_ENABLED(CONFIG_PREEMPT_RT))
-		rcu_read_lock();
-	else
-		rcu_read_lock_sched();
-}
-
-static inline void adma_one_unlock(void)
-{
-	if (IS_ENABLED(CONFIG_PREEMPT_RT))
-		rcu_read_unlock();
-	else
-		rcu_read_unlock_sched();
-}
-
-#ifdef ADMA_HAVE_MAP_PHYS
-static dma_addr_t adma_g_map_phys(struct device *dev, phys_addr_t phys,
-				  size_t size, enum dma_data_direction dir,
-				  unsigned long attrs)
-{
-	dma_addr_t r;
-
-	adma_one_lock();
-	r = adma_map_phys(dev, phys, size, dir, attrs);
-	adma_one_unlock();
-	return r;
-}
-
-static void adma_g_unmap_phys(struct device *dev, dma_addr_t addr,
-			      size_t size, enum dma_data_direction dir,
-			      unsigned long attrs)
-{
-	adma_one_lock();
-	adma_unmap_phys(dev, addr, size, dir, attrs);
-	adma_one_unlock();
-}
-#else
-static dma_addr_t adma_g_map_page(struct device *dev, struct page *page,
-				  unsigned long offset, size_t size,
-				  enum dma_data_direction dir,
-				  unsigned long attrs)
-{
-	dma_addr_t r;
-
-	adma_one_lock();
-	r = adma_map_page(dev, page, offset, size, dir, attrs);
-	adma_one_unlock();
-	return r;
-}
-
-static void adma_g_unmap_page(struct device *dev, dma_addr_t addr,
-			      size_t size, enum dma_data_direction dir,
-			      unsigned long attrs)
-{
-	adma_one_lock();
-	adma_unmap_page(dev, addr, size, dir, attrs);
-	adma_one_unlock();
-}
-#endif
-
 static int adma_g_map_sg(struct device *dev, struct scatterlist *sgl,
 			 int nents, enum dma_data_direction dir,
 			 unsigned long attrs)
@@ -206,11 +140,11 @@ const struct dma_map_ops adma_dma_ops = {
 	.mmap			= adma_mmap,
 	.get_sgtable		= adma_get_sgtable,
 #ifdef ADMA_HAVE_MAP_PHYS
-	.map_phys		= adma_g_map_phys,
-	.unmap_phys		= adma_g_unmap_phys,
+	.map_phys		= adma_map_phys,	/* read section: ops.c */
+	.unmap_phys		= adma_unmap_phys,
 #else
-	.map_page		= adma_g_map_page,
-	.unmap_page		= adma_g_unmap_page,
+	.map_page		= adma_map_page,	/* read section: ops.c */
+	.unmap_page		= adma_unmap_page,
 #endif
 	.map_sg			= adma_g_map_sg,
 	.unmap_sg		= adma_g_unmap_sg,
