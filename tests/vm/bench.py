@@ -19,10 +19,10 @@ same run:
                itself is not in the initramfs): 1 MiB sequential O_DIRECT
                writes + reads with 1 thread and with 2 (the SMP case), QD1
                4 KiB O_DIRECT random reads; and the dma_map+unmap pair cost
-               (tests/vm/dmabench). Figures: the median of the rounds (a
-               pair's cost: the least); block ratios: the median of the
-               rounds' ratios (a round measures both disks together, so its
-               ratio is one paired sample).
+               (tests/vm/dmabench). Block I/O: the round whose ratio is
+               the median of the rounds' (a round measures both disks
+               together: its ratio is one paired sample), its figures, and
+               the rounds' spread; a pair's cost: the least of the rounds.
   percall      apple_dma with cluster_kb=0 strict=1: one host mapping per
                buffer, each unmap sent at once - the baseline of the
                doorbell and mapping counts; the same workload.
@@ -124,8 +124,10 @@ class Measured:
         self.runs = runs
 
     def paired(self, label, base, key):
-        """(median, least, most) of label's key over base's, round by
-        round (both measured in the same round), or None."""
+        """Label's key over base's, round by round (both sides measured in
+        the same round): (ratio, figure, baseline) of the round whose ratio
+        is the median (of an even count, the upper middle one), then the
+        least and the most ratio; None if no round has both."""
         rs = []
         for g, d in zip(self.runs.get(label, []), self.runs.get(base, [])):
             try:
@@ -133,8 +135,11 @@ class Measured:
             except (KeyError, TypeError, ValueError):
                 continue
             if fd:
-                rs.append(fg / fd)
-        return (median(rs), min(rs), max(rs)) if rs else None
+                rs.append((fg / fd, fg, fd))
+        if not rs:
+            return None
+        rs.sort()
+        return rs[len(rs) // 2] + (rs[0][0], rs[-1][0])
 
     def delta(self, label, key):
         total = None
@@ -157,11 +162,12 @@ class Measured:
 
 
 def paired_ratio(m, label, base, key):
-    """The median of the rounds' ratios, and their spread as text."""
+    """(ratio, figure, baseline) of the median round, and the rounds'
+    spread as text; Nones and "" when not measured."""
     p = m.paired(label, base, key)
     if p is None:
-        return None, ""
-    return p[0], "; rounds %.2f-%.2fx" % (p[1], p[2])
+        return None, None, None, ""
+    return p[0], p[1], p[2], "; rounds %.2f-%.2fx" % (p[3], p[4])
 
 
 def per_1000(doorbells, calls):
@@ -425,12 +431,8 @@ class Bench:
               fmt(ratio(peak, wm), "x", 2), "info")
 
     def latency_rows(self, t, m):
-        d, g = m.results.get("lat-direct", {}), m.results.get("lat-managed", {})
         for key, target in (("mean_us", 1.5), ("p50_us", None), ("p99_us", None)):
-            fd, fg = d.get(key), g.get(key)
-            fd = float(fd) if fd is not None else None
-            fg = float(fg) if fg is not None else None
-            r, spread = paired_ratio(m, "lat-managed", "lat-direct", key)
+            r, fg, fd, spread = paired_ratio(m, "lat-managed", "lat-direct", key)
             name = "4 KiB QD1 O_DIRECT read latency, %s" % key.replace("_us", "")
             base = fmt(fd, " us (direct)", 1) + spread
             if target:
@@ -445,11 +447,8 @@ class Bench:
                 ("seq1", ("write_mib_s", "read_mib_s"), "1 MiB sequential O_DIRECT"),
                 ("wl" + wlt, ("write_mib_s", "read_mib_s"), "workload.c (%s MiB, %s threads)" % tuple(WL.split(":"))),
                 ("seq2", ("write_mib_s", "read_mib_s"), "SMP: 2 vCPUs, 2 threads, 1 MiB O_DIRECT")):
-            d, g = m.results.get(lab + "-direct", {}), m.results.get(lab + "-managed", {})
             for k in keys:
-                fd = float(d[k]) if k in d else None
-                fg = float(g[k]) if k in g else None
-                r, spread = paired_ratio(m, lab + "-managed", lab + "-direct", k)
+                r, fg, fd, spread = paired_ratio(m, lab + "-managed", lab + "-direct", k)
                 t.check("%s %s >= 0.9x" % (what, k.split("_")[0]), fmt(fg, " MiB/s"),
                         fmt(fd, " MiB/s (direct)") + spread, r, r is not None and r >= 0.9)
         lab = "seq2-managed"
