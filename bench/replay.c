@@ -156,18 +156,27 @@ static void print_bound(const struct rp_trace *t, const struct rp_result *pb)
 {
 	struct rp_bound b;
 
-	if (rp_bound(t, 2 * pb->peak_bytes, &b)) {
-		printf("   bound: not computed (out of memory)\n");
+	if (t->hdr.dropped) {
+		printf("   bound: not computed: %llu buffers were not recorded\n",
+		       (unsigned long long)t->hdr.dropped);
 		return;
 	}
-	printf("   bound: any scheme whose mappings are each one contiguous guest-physical range, within %llu KiB (2x per-buffer's peak) at every moment, holds >= %llu at API call %llu (%llu buffers live)%s; 25x fewer than per-buffer is <= %llu: %s on this trace\n",
+	if (rp_bound(t, 2 * pb->peak_bytes, &b)) {
+		printf("   bound: not computed: out of memory\n");
+		return;
+	}
+	if (b.over) {	/* not with per-buffer's own peak: a bug */
+		printf("   bound: not computed: the buffers alone need more than %llu KiB after driver call %llu\n",
+		       (unsigned long long)(b.budget / KIB),
+		       (unsigned long long)b.over_call);
+		return;
+	}
+	printf("   bound: any scheme whose mappings are each one contiguous guest-physical range, within %llu KiB (2x per-buffer's peak) at every moment, holds >= %llu after driver call %llu (%llu buffers live); 25x fewer than per-buffer is <= %llu: %s on this trace\n",
 	       (unsigned long long)(b.budget / KIB),
 	       (unsigned long long)b.maps, (unsigned long long)b.call,
 	       (unsigned long long)b.live,
-	       b.over ? ", the buffers alone above it" : "",
 	       (unsigned long long)(pb->peak_maps / 25),
-	       !b.over && 25 * b.maps <= pb->peak_maps ? "reachable" :
-	       "unreachable");
+	       25 * b.maps <= pb->peak_maps ? "not ruled out" : "unreachable");
 }
 
 static void print_table(const char *name, const struct rp_trace *t,

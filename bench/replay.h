@@ -87,9 +87,10 @@ int rp_run(const struct rp_trace *t, const struct rp_policy *p,
 struct rp_bound {
 	uint64_t budget;		/* bytes live at any moment, at most */
 	uint64_t maps;			/* fewest mappings at the worst moment */
-	uint64_t call;			/* that moment: after this API call */
+	uint64_t call;			/* that moment: after this driver call */
 	uint64_t live;			/* buffers live then */
-	bool over;			/* some moment's buffers alone exceed it */
+	bool over;			/* some moment's buffers alone exceed it, */
+	uint64_t over_call;		/* the first (maps: of the others) */
 };
 
 /* The bound of t under budget; 0, or -1 when out of memory. */

@@ -76,10 +76,29 @@ static uint64_t fewest(const struct span *s, size_t n, uint64_t budget,
 	return k;
 }
 
+/* One moment: the live set right after driver call "call". */
+static void measure(struct rp_bound *b, const struct span *live, size_t n,
+		    uint64_t pages, struct span *sorted, uint64_t *gap,
+		    uint64_t call)
+{
+	bool over = false;
+	uint64_t k = fewest(live, n, pages, sorted, gap, &over);
+
+	if (over) {
+		if (!b->over)
+			b->over_call = call;
+		b->over = true;
+	} else if (k > b->maps) {
+		b->maps = k;
+		b->call = call;
+		b->live = n;
+	}
+}
+
 int rp_bound(const struct rp_trace *t, uint64_t budget, struct rp_bound *b)
 {
 	unsigned int shift = t->hdr.page_shift;
-	uint64_t pages = budget >> shift, calls = 0, k;
+	uint64_t pages = budget >> shift, calls = 0, grown = 0;
 	struct span *live, *sorted;
 	uint64_t *gap;
 	size_t n = 0, i, j;
@@ -96,6 +115,14 @@ int rp_bound(const struct rp_trace *t, uint64_t budget, struct rp_bound *b)
 		const struct coal_trace_rec *r = &t->rec[i];
 		uint32_t nbuf = r->nbuf;
 
+		/*
+		 * Only the moment before an unmap call can be a new worst:
+		 * every earlier one since the last unmap holds a subset.
+		 */
+		if (r->op == COAL_TRACE_UNMAP && grown) {
+			measure(b, live, n, pages, sorted, gap, grown);
+			grown = 0;
+		}
 		for (j = 0; j < nbuf; j++) {
 			const struct coal_trace_rec *q = &r[j];
 			size_t x, pick = n;
@@ -120,15 +147,11 @@ int rp_bound(const struct rp_trace *t, uint64_t budget, struct rp_bound *b)
 				live[pick] = live[--n];
 		}
 		calls++;
-		if (r->op != COAL_TRACE_MAP)
-			continue;	/* an unmap lowers no moment's need */
-		k = fewest(live, n, pages, sorted, gap, &b->over);
-		if (k > b->maps) {
-			b->maps = k;
-			b->call = calls;
-			b->live = n;
-		}
+		if (r->op == COAL_TRACE_MAP)
+			grown = calls;
 	}
+	if (grown)
+		measure(b, live, n, pages, sorted, gap, grown);
 	ret = 0;
 out:
 	free(live);

@@ -260,7 +260,8 @@ static dma_addr_t adma_map_range(struct device *dev, phys_addr_t phys,
 }
 
 /* Under RCU, of either kind (fast windows are found under it). */
-static __always_inline void adma_unmap_rcu(struct device *dev, dma_addr_t addr, size_t size)
+static __always_inline void adma_unmap_rcu(struct device *dev,
+					   dma_addr_t addr, size_t size)
 {
 	struct adma_dev *a = adma_get_rcu(dev);
 	struct coal_ubuf u = { .dma = addr, .len = size };
@@ -291,10 +292,11 @@ void adma_unmap_range(struct device *dev, dma_addr_t addr, size_t size)
 	rcu_read_unlock();
 }
 
+/* Under adma_one_lock(). */
 static dma_addr_t adma_refuse_mmio(struct device *dev, phys_addr_t phys,
 				   size_t size)
 {
-	struct adma_dev *a = adma_get(dev);
+	struct adma_dev *a = adma_get_rcu(dev);
 
 	if (a)
 		atomic64_inc(&a->stats.resource_refusals);
@@ -309,14 +311,15 @@ dma_addr_t adma_map_phys(struct device *dev, phys_addr_t phys,
 			 size_t size, enum dma_data_direction dir,
 			 unsigned long attrs)
 {
-#ifdef ADMA_HAVE_ATTR_MMIO
-	if (attrs & DMA_ATTR_MMIO)
-		return adma_refuse_mmio(dev, phys, size);
-#endif
 	dma_addr_t r;
 
 	adma_one_lock();
-	r = adma_map_range(dev, phys, size, dir, attrs);
+#ifdef ADMA_HAVE_ATTR_MMIO
+	if (attrs & DMA_ATTR_MMIO)
+		r = adma_refuse_mmio(dev, phys, size);
+	else
+#endif
+		r = adma_map_range(dev, phys, size, dir, attrs);
 	adma_one_unlock();
 	return r;
 }
@@ -356,7 +359,12 @@ dma_addr_t adma_map_resource(struct device *dev, phys_addr_t phys,
 			     size_t size, enum dma_data_direction dir,
 			     unsigned long attrs)
 {
-	return adma_refuse_mmio(dev, phys, size);
+	dma_addr_t r;
+
+	adma_one_lock();
+	r = adma_refuse_mmio(dev, phys, size);
+	adma_one_unlock();
+	return r;
 }
 #endif
 

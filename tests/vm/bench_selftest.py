@@ -122,6 +122,9 @@ def main():
            "paired block ratio, the median round's figures: %s %s %s %s" % r[1:])
     expect(m.paired("seq2-managed", "seq2-direct", "write_mib_s") is None,
            "no paired ratio without the figure")
+    m = bench.Measured(fake(lines[:-1]))   # the last round's managed line lost
+    expect(m.paired("seq2-managed", "seq2-direct", "read_mib_s") is None,
+           "rounds missing on one side are not paired by position")
 
     # other tools' lines
     path = os.path.join(os.environ.get("TMPDIR", "/tmp"), "bench_selftest.%d" % os.getpid())
@@ -132,9 +135,11 @@ def main():
                 "== replay tests/traces/nvme.trace.xz: 10 DMA API calls\n"
                 "   target peak maps >= 25x fewer (cache off): 28 vs 518 = 18.5x: NOT MET\n"
                 "   bound: any scheme whose mappings are each one contiguous guest-physical range, "
-                "within 16224 KiB (2x per-buffer's peak) at every moment, holds >= 16 at API call "
-                "3909 (122 buffers live); 25x fewer than per-buffer is <= 5: unreachable on this "
-                "trace\n")
+                "within 16224 KiB (2x per-buffer's peak) at every moment, holds >= 16 after driver "
+                "call 3910 (123 buffers live); 25x fewer than per-buffer is <= 5: unreachable on "
+                "this trace\n"
+                "== replay tests/traces/simgpu.trace.xz: 10 DMA API calls\n"
+                "   bound: not computed: 3 buffers were not recorded\n")
     t = bench.Table()
     b.a = types.SimpleNamespace()
     b.tool_rows(t, path)
@@ -147,6 +152,9 @@ def main():
     bd = [x for x in t.rows if "fewest maps any scheme" in x[0]]
     expect(bd and bd[0][1] == ">= 16 maps" and bd[0][2] == "<= 5 maps for 25x fewer" and
            bd[0][4] == "unreachable" and bd[0][0].endswith("[replay nvme]"), "the replay's bound")
+    expect(len(bd) == 2 and bd[1][1] == "not computed: 3 buffers were not recorded" and
+           bd[1][4] == "NOT MEASURED" and bd[1][0].endswith("[replay simgpu]"),
+           "a bound not computed is a row that says why")
     w = [x for x in t.rows if x[0].startswith("host core worst")]
     expect(w and w[0][3] == "30.0x", "worst doorbell against the common case")
 
