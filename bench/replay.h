@@ -89,8 +89,8 @@ struct rp_bound {
 	uint64_t maps;			/* fewest mappings at the worst moment */
 	uint64_t call;			/* that moment: after this driver call */
 	uint64_t live;			/* buffers live then */
-	bool over;			/* some moment's buffers alone exceed it, */
-	uint64_t over_call;		/* the first (maps: of the others) */
+	bool over;			/* a moment's buffers alone exceed budget */
+	uint64_t over_call;		/* the first such (maps: the others) */
 };
 
 /* The bound of t under budget; 0, or -1 when out of memory. */
