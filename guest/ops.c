@@ -232,7 +232,7 @@ static inline void adma_one_unlock(void)
 		rcu_read_unlock_sched();
 }
 
-/* Under adma_one_lock(). */
+/* In adma_map_buf()'s read section. */
 static dma_addr_t adma_map_range(struct device *dev, phys_addr_t phys,
 				 size_t size, enum dma_data_direction dir,
 				 unsigned long attrs)
@@ -292,7 +292,7 @@ void adma_unmap_range(struct device *dev, dma_addr_t addr, size_t size)
 	rcu_read_unlock();
 }
 
-/* Under adma_one_lock(). */
+/* In adma_map_buf()'s read section. */
 static dma_addr_t adma_refuse_mmio(struct device *dev, phys_addr_t phys,
 				   size_t size)
 {
@@ -306,51 +306,61 @@ static dma_addr_t adma_refuse_mmio(struct device *dev, phys_addr_t phys,
 	return DMA_MAPPING_ERROR;
 }
 
+/* A one-buffer op, in its read section: a map (or an MMIO refusal). */
+static __always_inline dma_addr_t adma_map_buf(struct device *dev,
+					       phys_addr_t phys, size_t size,
+					       enum dma_data_direction dir,
+					       unsigned long attrs, bool mmio)
+{
+	dma_addr_t r;
+
+	adma_one_lock();
+	r = mmio ? adma_refuse_mmio(dev, phys, size) :
+		   adma_map_range(dev, phys, size, dir, attrs);
+	adma_one_unlock();
+	return r;
+}
+
+static __always_inline void adma_unmap_buf(struct device *dev,
+					   dma_addr_t addr, size_t size)
+{
+	adma_one_lock();
+	adma_unmap_rcu(dev, addr, size);
+	adma_one_unlock();
+}
+
 #ifdef ADMA_HAVE_MAP_PHYS
 dma_addr_t adma_map_phys(struct device *dev, phys_addr_t phys,
 			 size_t size, enum dma_data_direction dir,
 			 unsigned long attrs)
 {
-	dma_addr_t r;
-
-	adma_one_lock();
 #ifdef ADMA_HAVE_ATTR_MMIO
-	if (attrs & DMA_ATTR_MMIO)
-		r = adma_refuse_mmio(dev, phys, size);
-	else
+	bool mmio = attrs & DMA_ATTR_MMIO;
+#else
+	bool mmio = false;
 #endif
-		r = adma_map_range(dev, phys, size, dir, attrs);
-	adma_one_unlock();
-	return r;
+
+	return adma_map_buf(dev, phys, size, dir, attrs, mmio);
 }
 
 void adma_unmap_phys(struct device *dev, dma_addr_t addr, size_t size,
 		     enum dma_data_direction dir, unsigned long attrs)
 {
-	adma_one_lock();
-	adma_unmap_rcu(dev, addr, size);
-	adma_one_unlock();
+	adma_unmap_buf(dev, addr, size);
 }
 #else
 dma_addr_t adma_map_page(struct device *dev, struct page *page,
 			 unsigned long offset, size_t size,
 			 enum dma_data_direction dir, unsigned long attrs)
 {
-	dma_addr_t r;
-
-	adma_one_lock();
-	r = adma_map_range(dev, page_to_phys(page) + offset, size, dir,
-			   attrs);
-	adma_one_unlock();
-	return r;
+	return adma_map_buf(dev, page_to_phys(page) + offset, size, dir,
+			    attrs, false);
 }
 
 void adma_unmap_page(struct device *dev, dma_addr_t addr, size_t size,
 		     enum dma_data_direction dir, unsigned long attrs)
 {
-	adma_one_lock();
-	adma_unmap_rcu(dev, addr, size);
-	adma_one_unlock();
+	adma_unmap_buf(dev, addr, size);
 }
 #endif
 
@@ -359,12 +369,7 @@ dma_addr_t adma_map_resource(struct device *dev, phys_addr_t phys,
 			     size_t size, enum dma_data_direction dir,
 			     unsigned long attrs)
 {
-	dma_addr_t r;
-
-	adma_one_lock();
-	r = adma_refuse_mmio(dev, phys, size);
-	adma_one_unlock();
-	return r;
+	return adma_map_buf(dev, phys, size, dir, attrs, true);
 }
 #endif
 
