@@ -359,7 +359,7 @@ void adma_trim(struct adma_dev *a);
 void adma_fast_init(struct adma_dev *a, unsigned int max);
 bool adma_fast_map(struct adma_dev *a, struct coal_buf *b,
 		   const struct coal_want *w);
-bool adma_fast_unmap(struct adma_dev *a, u64 dma, u64 len);
+bool adma_fast_unmap(struct adma_dev *a, u64 dma);
 void adma_fast_put(struct adma_dev *a, u64 dma, u64 len);
 void adma_fast_publish(struct adma_dev *a, const struct coal_buf *b,
 		       unsigned int n);

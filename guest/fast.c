@@ -43,8 +43,6 @@
 
 #include "adma_drv.h"
 
-struct adma_fw;
-
 /* A window's entry in a by_dma chain. */
 struct adma_fw_ref {
 	struct hlist_node node;
@@ -159,7 +157,7 @@ bool adma_fast_map(struct adma_dev *a, struct coal_buf *b,
 }
 
 /* Unmap a fast buffer without the lock; false: it goes under it. Under RCU. */
-bool adma_fast_unmap(struct adma_dev *a, u64 dma, u64 len)
+bool adma_fast_unmap(struct adma_dev *a, u64 dma)
 {
 	struct adma_fw *f;
 	bool ok = false;

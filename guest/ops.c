@@ -272,7 +272,7 @@ static __always_inline void adma_unmap_rcu(struct device *dev,
 		return;
 	adma_trace_unmap(a, addr, size);
 	this_cpu_inc(a->pcpu->dma_calls);
-	if (adma_fast_unmap(a, addr, size))
+	if (adma_fast_unmap(a, addr))
 		return;
 	adma_lock_one(a, &flags);
 	skipped = adma_unmap_locked(a, &u, 1);
@@ -413,7 +413,7 @@ static void adma_unmap_sg_entries(struct adma_dev *a, struct scatterlist *sgl,
 		for (k = 0; done < n; done++, sg = sg_next(sg)) {
 			pend[k] = (struct coal_ubuf){ .dma = sg_dma_address(sg),
 						      .len = sg_dma_len(sg) };
-			if (adma_fast_unmap(a, pend[k].dma, pend[k].len))
+			if (adma_fast_unmap(a, pend[k].dma))
 				continue;
 			if (++k == ADMA_SG_PEND) {
 				skipped += adma_unmap_pend(a, pend, k);
@@ -474,12 +474,12 @@ static bool adma_map_sg_fast(struct adma_dev *a, struct scatterlist *sgl,
  * Map a scatterlist. Entries are not merged: each keeps its own device
  * address, and each is checked against the mask and segment boundary. On
  * failure every entry mapped so far is unmapped and the error is one
- * dma_map_sgtable() documents.
+ * dma_map_sgtable() documents. Under RCU (ops_table.c), as the unmap.
  */
 int adma_map_sg(struct device *dev, struct scatterlist *sgl, int nents,
 		enum dma_data_direction dir, unsigned long attrs)
 {
-	struct adma_dev *a = adma_get(dev);
+	struct adma_dev *a = adma_get_rcu(dev);
 	unsigned int chunk, k, j, cdir = adma_dir(dir);
 	struct scatterlist *sg = sgl, *first;
 	struct coal_want w;
@@ -538,7 +538,7 @@ void adma_unmap_sg(struct device *dev, struct scatterlist *sgl,
 		   int nents, enum dma_data_direction dir,
 		   unsigned long attrs)
 {
-	struct adma_dev *a = adma_get(dev);
+	struct adma_dev *a = adma_get_rcu(dev);
 
 	if (a) {
 		adma_trace_sg(a, COAL_TRACE_UNMAP, sgl, nents, 0);

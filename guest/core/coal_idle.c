@@ -211,18 +211,11 @@ void coal_trim(struct coal *c)
 
 bool coal_pin_idle(struct coal *c, uint64_t gpa, struct coal_pin *p)
 {
-	struct coal_slot *s;
-	struct coal_ext *e = NULL;
-	uint64_t key;
+	struct coal_ext *e;
 
 	if (!c->cfg.cluster_shift || !c->st.idle_extents)
 		return false;
-	key = gpa >> c->cfg.cluster_shift;
-	for (s = c->ext_tab[coal_hash(key, c->cfg.ext_bits)]; s; s = s->next)
-		if (s->key == key) {
-			e = s->ext;
-			break;
-		}
+	e = coal_ext_find(c, gpa >> c->cfg.cluster_shift);
 	if (!e || !e->idle || e->kind != EXT_SINGLE || e->nruns != 1 ||
 	    e->run[0].len != e->len)
 		return false;

@@ -112,6 +112,18 @@ static inline uint32_t coal_hash(uint64_t key, unsigned int bits)
 	return (uint32_t)((key * 0x61c8864680b583ebull) >> (64 - bits));
 }
 
+/* The extent of cluster number key (gpa >> cluster_shift), or NULL. */
+static inline struct coal_ext *coal_ext_find(const struct coal *c,
+					     uint64_t key)
+{
+	const struct coal_slot *s = c->ext_tab[coal_hash(key, c->cfg.ext_bits)];
+
+	for (; s; s = s->next)
+		if (s->key == key)
+			return s->ext;
+	return NULL;
+}
+
 /* A private mapping above cache_bytes / this is never kept idle. */
 #define COAL_IDLE_PRIVATE_DIV	8
 

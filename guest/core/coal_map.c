@@ -11,16 +11,6 @@
 /* Internal: the call was undone, to be tried again once space is freed. */
 #define COAL_RETRY	1
 
-static struct coal_ext *ext_find(struct coal *c, uint64_t key)
-{
-	struct coal_slot *s = c->ext_tab[coal_hash(key, c->cfg.ext_bits)];
-
-	for (; s; s = s->next)
-		if (s->key == key)
-			return s->ext;
-	return NULL;
-}
-
 /* ---- one call's new extents and host requests */
 
 static struct coal_ext *ext_new(struct coal *c, unsigned int kind,
@@ -164,7 +154,7 @@ static struct coal_ext *plan_small(struct coal *c, const struct coal_buf *b,
 	uint64_t k0 = b->gpa >> shift;
 	uint64_t k1 = (b->gpa + b->len - 1) >> shift;
 	uint64_t csize = (uint64_t)1 << shift;
-	struct coal_ext *e0 = ext_find(c, k0);
+	struct coal_ext *e0 = coal_ext_find(c, k0);
 	struct coal_ext *e1;
 
 	if (k0 == k1) {
@@ -183,7 +173,7 @@ static struct coal_ext *plan_small(struct coal *c, const struct coal_buf *b,
 	}
 	/* straddles k0 and k1 = k0 + 1 (small_max <= one cluster) */
 	*how = HOW_STRADDLE;
-	e1 = ext_find(c, k1);
+	e1 = coal_ext_find(c, k1);
 	if (e0 && e0 == e1) {
 		if (!ext_usable(e0, b))
 			return NULL;
@@ -465,10 +455,10 @@ static struct coal_ext *hit_find(struct coal *c, const struct coal_buf *b,
 		e = coal_idle_private(c, b);
 	} else {
 		k0 = b->gpa >> shift;
-		e = ext_find(c, k0);
+		e = coal_ext_find(c, k0);
 		/* a straddler: both clusters must be e's (a pair) */
 		if (e && (b->gpa + b->len - 1) >> shift != k0 &&
-		    ext_find(c, k0 + 1) != e)
+		    coal_ext_find(c, k0 + 1) != e)
 			e = NULL;
 	}
 	return e && coal_ext_translate(e, b->gpa, b->len, dma) ? e : NULL;
